@@ -1,0 +1,57 @@
+# gcmbot: `make run` starts the bot, `make test` runs the whole suite, `make bench` the benchmarks.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SYNAPSE_VENV := .venv-synapse
+DOMAIN := gcmbot
+LOCALES := locales
+SOURCES := bot handlers storage
+
+.PHONY: run test bench install install-test catalogs extract synapse clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed catalogs
+install-test: $(VENV)/.installed-test catalogs synapse
+
+## compile the gettext catalogs (run `make extract` after changing user-facing strings)
+catalogs: $(VENV)/.installed
+	$(BIN)/pybabel compile -D $(DOMAIN) -d $(LOCALES) 2>&1 | grep -v '^compiling' || true
+
+## extract messages and update the es/en catalogs; English (the source) is filled in from the ids
+extract: $(VENV)/.installed
+	$(BIN)/pybabel extract --no-location --sort-output -k N_ -k _ -k ngettext:1,2 \
+		--project gcmbot -o $(LOCALES)/$(DOMAIN).pot $(SOURCES)
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -D $(DOMAIN) \
+		-i $(LOCALES)/$(DOMAIN).pot -d $(LOCALES)
+	$(BIN)/python -m locales.fill_source $(LOCALES)/en/LC_MESSAGES/$(DOMAIN).po
+
+## a separate virtualenv with the Synapse homeserver the Matrix tests start
+synapse: $(SYNAPSE_VENV)/.installed
+$(SYNAPSE_VENV)/.installed:
+	$(PYTHON) -m venv $(SYNAPSE_VENV)
+	$(SYNAPSE_VENV)/bin/pip install --quiet --upgrade pip
+	$(SYNAPSE_VENV)/bin/pip install --quiet matrix-synapse
+	touch $@
+
+run: install
+	$(BIN)/gcmbot run
+
+test: install-test
+	$(BIN)/python -m pytest -q
+
+bench: install-test
+	$(BIN)/python bench/qa.py
+
+clean:
+	rm -rf $(VENV) $(SYNAPSE_VENV) data

@@ -1,0 +1,87 @@
+"""Wiring: the database, the core with every feature's commands, and the adapters."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.adapters.base import Adapter, Delivery, Status
+from bot.config import Settings
+from handlers import basics
+from handlers.clock import Clock
+from handlers.core import Core
+from handlers.message import Message, Reply
+from handlers.registry import Registry
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+def registries() -> list[Registry]:
+    """Every feature's commands, flows and intents, composed into one core."""
+    return [basics.registry]
+
+
+class App:
+    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.db = Database(settings.database_url)
+        self.core = Core(self.db, settings.core_config(), registries(), clock)
+        self.adapters: dict[str, Adapter] = {}
+
+    def add(self, adapter: Adapter) -> None:
+        self.adapters[adapter.platform] = adapter
+
+    async def start(self) -> None:
+        await self.db.migrate()
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    async def dispatch(self, message: Message) -> None:
+        """Answer a message: each reply goes out through the adapter of its platform."""
+        for reply in await self.core.handle(message):
+            await self.deliver(reply)
+
+    async def deliver(self, reply: Reply) -> Delivery:
+        if reply.to is None:
+            raise ValueError("a reply to deliver needs an address")
+        adapter = self.adapters.get(reply.to.platform)
+        if adapter is None:
+            log.warning("no %s adapter running; reply to %s dropped", reply.to.platform, reply.to)
+            return Delivery(Status.FAILED, error="platform not running")
+        delivery = await adapter.send(reply)
+        if delivery.status is Status.BLOCKED and reply.to.chat_id:
+            await self.core.mark_inactive(reply.to)
+        return delivery
+
+    def configured_adapters(self) -> list[Adapter]:
+        """The platforms configured in the environment; the console when there is none."""
+        adapters: list[Adapter] = []
+        if self.settings.telegram_enabled:
+            from bot.adapters.telegram import TelegramAdapter
+
+            adapters.append(TelegramAdapter(self.settings))
+        if self.settings.matrix_enabled:
+            from bot.adapters.matrix import MatrixAdapter
+
+            adapters.append(MatrixAdapter(self.settings, self.db))
+        if not adapters:
+            from bot.adapters.console import ConsoleAdapter
+
+            adapters.append(ConsoleAdapter(self.core))
+        return adapters
+
+    async def run(self) -> None:
+        """Start every configured adapter in this process and run until one stops."""
+        await self.start()
+        try:
+            for adapter in self.configured_adapters():
+                self.add(adapter)
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(a.run(self)) for a in self.adapters.values()]
+                await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                for task in tasks:
+                    task.cancel()
+        finally:
+            await self.close()

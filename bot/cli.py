@@ -1,0 +1,94 @@
+"""``gcmbot``: run the bot, answer questions from the shell, migrate the database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Iterable
+
+from bot.app import App
+from bot.config import Settings
+from handlers.markup import plain
+from handlers.message import Address, Answer, Message, Reply, User
+
+ASK_CHAT = Address("console", chat_id="ask")
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="gcmbot", description=__doc__)
+    sub = root.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="start every configured adapter (the console when none is)")
+    sub.add_parser("migrate", help="bring the database schema up to date")
+    ask = sub.add_parser("ask", help="answer one message as the bot would in a private chat")
+    ask.add_argument("--lang", choices=("es", "en"), help="the chat's language (else detected)")
+    ask.add_argument("--json", action="store_true", help="print one JSON object per answer")
+    ask.add_argument("text", nargs="+", help="the message; '-' reads one message per line from stdin")
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    settings = Settings()
+    logging.basicConfig(
+        level=logging.WARNING if args.command == "ask" else settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if args.command == "run":
+        asyncio.run(App(settings).run())
+    elif args.command == "migrate":
+        asyncio.run(_migrate(settings))
+    else:
+        text = " ".join(args.text)
+        lines = (line.rstrip("\n") for line in sys.stdin) if text == "-" else [text]
+        asyncio.run(_ask(settings, lines, args.lang, args.json, one_line=text == "-"))
+    return 0
+
+
+async def _migrate(settings: Settings) -> None:
+    app = App(settings)
+    await app.start()
+    await app.close()
+
+
+async def _ask(
+    settings: Settings, lines: Iterable[str], lang: str | None, as_json: bool, *, one_line: bool
+) -> None:
+    app = App(settings)
+    await app.start()
+    try:
+        user = User("console", "ask", name="ask")
+        first = True
+        for line in lines:
+            message = Message(ASK_CHAT, user, line, private=True)
+            if first:
+                await app.core.handle(Message(ASK_CHAT, user, "", private=True))
+                await app.core.update_chat(ASK_CHAT, language=lang)
+                first = False
+            print(render(await app.core.handle(message), as_json, one_line), flush=True)
+    finally:
+        await app.close()
+
+
+def render(replies: list[Reply], as_json: bool, one_line: bool) -> str:
+    """The answer to one message: its replies' plain text, or the JSON object of the contract."""
+    text = "\n\n".join(plain(r.html) for r in replies)
+    if as_json:
+        answer = next((r.answer for r in replies if r.answer), Answer("unknown"))
+        return json.dumps(
+            {
+                "intent": answer.intent,
+                "objectives": list(answer.objectives),
+                "tables": list(answer.tables),
+                "text": text,
+            },
+            ensure_ascii=False,
+        )
+    return " | ".join(line for line in text.splitlines() if line.strip()) if one_line else text
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,69 @@
+"""Configuration from the environment and ``.env``."""
+
+from __future__ import annotations
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing import Annotated
+
+from handlers.core import CoreConfig
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./data/gcmbot.sqlite3"
+    bot_language: str = "es"
+    bot_timezone: str = "America/Bogota"
+    bot_admins: Annotated[frozenset[str], NoDecode] = frozenset()
+    log_level: str = "INFO"
+
+    telegram_token: str | None = None
+    telegram_base_url: str | None = None
+    telegram_webhook_url: str | None = None
+    telegram_webhook_listen: str = "0.0.0.0"
+    telegram_webhook_port: int = 8443
+    telegram_webhook_secret: str | None = None
+
+    matrix_homeserver: str | None = None
+    matrix_user_id: str | None = None
+    matrix_password: str | None = None
+    matrix_access_token: str | None = None
+    matrix_device_id: str | None = None
+    matrix_allowed_servers: Annotated[frozenset[str], NoDecode] = frozenset()
+    matrix_store_path: str = "./data/matrix-store"
+
+    reminder_grace: str = "6h"
+
+    @field_validator("bot_admins", "matrix_allowed_servers", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(item.strip() for item in value.split(",") if item.strip())
+        return value
+
+    @field_validator("bot_language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if value not in ("es", "en"):
+            raise ValueError("BOT_LANGUAGE must be es or en")
+        return value
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_token)
+
+    @property
+    def matrix_enabled(self) -> bool:
+        return bool(
+            self.matrix_homeserver
+            and self.matrix_user_id
+            and (self.matrix_password or self.matrix_access_token)
+        )
+
+    def core_config(self) -> CoreConfig:
+        return CoreConfig(
+            default_language=self.bot_language,
+            default_timezone=self.bot_timezone,
+            admins=self.bot_admins,
+        )

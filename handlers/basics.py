@@ -1,0 +1,311 @@
+"""The basic commands and free-text answers: objectives, tables, language, help."""
+
+from __future__ import annotations
+
+from babel.dates import get_month_names
+from babel.lists import format_list
+
+from handlers.context import Context
+from handlers.errors import UserError
+from handlers.i18n import LANGUAGES, N_, _, current_locale, use_locale
+from handlers.knowledge import Objective, Table, load_knowledge, parse_table_code
+from handlers.markup import bold, esc
+from handlers.message import Answer, Button, Reply
+from handlers.registry import Registry
+from handlers.understanding import understand
+
+registry = Registry()
+
+LANGUAGE_NAMES = {"es": "Español", "en": "English"}
+_LANGUAGE_WORDS = {
+    "es": "es", "esp": "es", "espanol": "es", "español": "es", "spanish": "es", "castellano": "es",
+    "en": "en", "eng": "en", "english": "en", "ingles": "en", "inglés": "en",
+}
+
+
+def command_text(ctx: Context, english_name: str, args: str = "") -> str:
+    """A command as the user would type it, in the chat's language (``/mesa WT2``)."""
+    command = ctx.core.commands.by_english_name(english_name)
+    name = command.name(ctx.lang) if command else english_name
+    return f"/{name} {args}".rstrip()
+
+
+def months(numbers: tuple[int, ...] | list[int]) -> str:
+    names = get_month_names("wide", locale=current_locale())
+    return format_list([names[m] for m in numbers], locale=current_locale())
+
+
+# rendering -------------------------------------------------------------------
+
+
+def table_label(table: Table) -> str:
+    return _("{code} · {name}").format(code=table.code, name=table.name(current_locale()))
+
+
+def objective_line(objective: Objective) -> str:
+    return _("Objective {number}: {title}").format(
+        number=objective.number, title=objective.title(current_locale())
+    )
+
+
+def objective_card(ctx: Context, objective: Objective) -> Reply:
+    lang = current_locale()
+    table = load_knowledge().tables[objective.table]
+    text = "\n".join(
+        [
+            bold(objective_line(objective)),
+            esc(objective.summary(lang)),
+            "",
+            _("Worked on by {table}.").format(table=bold(table_label(table))),
+        ]
+    )
+    buttons = ((Button(table_label(table), command_text(ctx, "table", table.code)),),)
+    return ctx.reply(
+        text,
+        buttons=buttons,
+        answer=Answer("objective", (objective.number,), (objective.table,)),
+    )
+
+
+def table_card(ctx: Context, table: Table) -> Reply:
+    lang = current_locale()
+    knowledge = load_knowledge()
+    lines = [bold(table_label(table)), esc(table.description(lang))]
+    if table.objectives:
+        lines += ["", bold(_("GCM objectives"))]
+        lines += [esc(objective_line(knowledge.objectives[n])) for n in table.objectives]
+    priorities = table.priorities(lang)
+    if priorities:
+        lines += ["", bold(_("Priorities 2023-2024"))]
+        lines += [f"• {esc(p)}" for p in priorities]
+    lines += ["", esc(meeting_cadence())]
+    buttons = tuple(
+        tuple(Button(str(n), command_text(ctx, "objective", str(n))) for n in table.objectives[i : i + 4])
+        for i in range(0, len(table.objectives), 4)
+    )
+    return ctx.reply(
+        "\n".join(lines),
+        buttons=buttons,
+        answer=Answer("table", tuple(table.objectives), (table.code,)),
+    )
+
+
+def meeting_cadence() -> str:
+    cadence = load_knowledge().cadence
+    return _("The tables meet every quarter ({meetings}); pledges are monitored in {pledges}.").format(
+        meetings=months(cadence.meeting_months), pledges=months(cadence.pledge_monitoring_months)
+    )
+
+
+def help_text(ctx: Context, privileged: bool) -> str:
+    lines = [bold(_("What I can do")), ""]
+    for command in ctx.core.commands.commands:
+        if command.privileged and not privileged:
+            continue
+        args = f" {_(command.args)}" if command.args else ""
+        lines.append(f"/{command.name(ctx.lang)}{esc(args)} — {esc(_(command.help))}")
+    lines += ["", esc(_("You can also just ask, e.g. “which table works on human trafficking?”"))]
+    return "\n".join(lines)
+
+
+# commands --------------------------------------------------------------------
+
+
+@registry.command("start", "start", help=N_("Welcome and what I can do"))
+async def start(ctx: Context) -> Reply | list[Reply] | None:
+    payload = ctx.args.split()[0].lower() if ctx.args else ""
+    target = ctx.core.commands.by_english_name(payload)
+    if target is not None and target.en != "start":
+        ctx.args = ctx.args[len(payload) :].strip()
+        return await target.handler(ctx)
+    welcome = _(
+        "Hello! I am the assistant of the Latin America and the Caribbean civil-society "
+        "dialogue mechanism on the Global Compact for Migration (GCM)."
+    )
+    return ctx.reply(esc(welcome) + "\n\n" + help_text(ctx, await _privileged(ctx)))
+
+
+@registry.command("help", "ayuda", help=N_("This list of commands"))
+async def help_command(ctx: Context) -> Reply:
+    return ctx.reply(help_text(ctx, await _privileged(ctx)))
+
+
+async def _privileged(ctx: Context) -> bool:
+    return ctx.is_admin() or bool(await ctx.secretary_tables())
+
+
+@registry.command(
+    "objective", "objetivo", help=N_("An objective of the GCM and its table"), args=N_("N"),
+    intent="objective",
+)
+async def objective(ctx: Context) -> Reply | list[Reply]:
+    knowledge = load_knowledge()
+    arg = ctx.args.strip().lstrip("#")
+    if not arg:
+        return objectives(ctx)
+    if arg.isdigit():
+        number = int(arg)
+        if number not in knowledge.objectives:
+            raise UserError(
+                esc(_("There is no objective {number}: the GCM has objectives 1 to {last}.").format(
+                    number=number, last=len(knowledge.objectives)
+                ))
+            )
+        return objective_card(ctx, knowledge.objectives[number])
+    return answer_topic(ctx, understand(arg).objectives, arg)
+
+
+@registry.command("objectives", "objetivos", help=N_("The 23 objectives of the GCM"), intent="objective")
+async def objectives_command(ctx: Context) -> Reply:
+    return objectives(ctx)
+
+
+def objectives(ctx: Context) -> Reply:
+    knowledge = load_knowledge()
+    lines = [bold(_("The 23 objectives of the GCM")), ""]
+    lines += [
+        f"{n}. {esc(o.title(current_locale()))} ({o.table})" for n, o in sorted(knowledge.objectives.items())
+    ]
+    lines += ["", esc(_("Send {command} for one of them.").format(command=command_text(ctx, "objective", "N")))]
+    return ctx.reply("\n".join(lines), answer=Answer("objective"))
+
+
+@registry.command(
+    "table", "mesa", help=N_("A table: what it covers and when it meets"), args=N_("WT1-WT4, LT or TT"),
+    intent="table",
+)
+async def table(ctx: Context) -> Reply:
+    if not ctx.args.strip():
+        return tables_reply(ctx)
+    code = parse_table_code(ctx.args)
+    if code is None:
+        raise UserError(
+            esc(_("I don't know the table “{table}”. The tables are WT1, WT2, WT3, WT4, LT (liaison) and TT (technical).").format(
+                table=ctx.args.strip()[:40]
+            ))
+        )
+    return table_card(ctx, load_knowledge().tables[code])
+
+
+@registry.command("tables", "mesas", help=N_("The tables of the mechanism"), intent="table")
+async def tables(ctx: Context) -> Reply:
+    return tables_reply(ctx)
+
+
+def tables_reply(ctx: Context) -> Reply:
+    knowledge = load_knowledge()
+    lines = [bold(_("The tables of the mechanism")), ""]
+    for t in knowledge.tables.values():
+        suffix = f" ({_('objectives')} {', '.join(map(str, t.objectives))})" if t.objectives else ""
+        lines.append(esc(table_label(t) + suffix))
+    buttons = tuple(
+        (Button(table_label(t), command_text(ctx, "table", t.code)),) for t in knowledge.tables.values()
+    )
+    return ctx.reply("\n".join(lines), buttons=buttons, answer=Answer("table", (), tuple(knowledge.tables)))
+
+
+@registry.command("language", "idioma", help=N_("Set the chat's language"), args=N_("es|en"))
+async def language(ctx: Context) -> Reply:
+    word = ctx.args.strip().lower()
+    if not word:
+        current = LANGUAGE_NAMES[ctx.lang]
+        buttons = (tuple(Button(LANGUAGE_NAMES[l], f"/{ctx.command or 'idioma'} {l}") for l in LANGUAGES),)
+        return ctx.reply(esc(_("This chat speaks {language}. Choose:").format(language=current)), buttons=buttons)
+    chosen = _LANGUAGE_WORDS.get(word)
+    if chosen is None:
+        raise UserError(esc(_("I speak Spanish (es) and English (en). Example: {command}").format(
+            command=command_text(ctx, "language", "en")
+        )))
+    await ctx.set_language(chosen)
+    with use_locale(chosen):
+        return ctx.reply(esc(_("Done: from now on I answer in {language} in this chat.").format(
+            language=LANGUAGE_NAMES[chosen]
+        )))
+
+
+@registry.command("about", "acerca", help=N_("About this bot and its sources"))
+async def about(ctx: Context) -> Reply:
+    text = _(
+        "I answer questions about the 23 objectives of the Global Compact for Safe, Orderly and "
+        "Regular Migration and the tables of the Latin America and the Caribbean civil-society "
+        "open and permanent dialogue mechanism that work on them. My information comes from the "
+        "mechanism's Terms of Reference (2022), the Regional Network work plan 2023-2024 and "
+        "UN General Assembly resolution 73/195. I am open-source software."
+    )
+    return ctx.reply(esc(text))
+
+
+@registry.command("cancel", "cancelar", help=N_("Stop what we are doing"))
+async def cancel(ctx: Context) -> Reply:
+    if await ctx.state() is None:
+        return ctx.reply(esc(_("There is nothing to cancel.")))
+    await ctx.end_state()
+    return ctx.reply(esc(_("Cancelled. Nothing was saved.")))
+
+
+# free text -------------------------------------------------------------------
+
+
+def answer_topic(ctx: Context, numbers: tuple[int, ...], question: str) -> Reply | list[Reply]:
+    """The objective a topic belongs to, or the closest three when unsure."""
+    knowledge = load_knowledge()
+    understood = ctx.understood
+    if not numbers:
+        return unknown_reply(ctx)
+    if understood is None or understood.confident:
+        return objective_card(ctx, knowledge.objectives[numbers[0]])
+    candidates = [knowledge.objectives[n] for n in numbers[:3]]
+    lines = [esc(_("I am not sure. Did you mean one of these?")), ""]
+    lines += [f"• {esc(objective_line(o))} ({o.table})" for o in candidates]
+    buttons = tuple(
+        (Button(_("Objective {number}").format(number=o.number), command_text(ctx, "objective", str(o.number))),)
+        for o in candidates
+    )
+    return ctx.reply("\n".join(lines), buttons=buttons)
+
+
+def unknown_reply(ctx: Context) -> Reply:
+    text = _(
+        "I did not understand. I can tell you which GCM objective covers a topic and which table "
+        "works on it, what a table covers and when it meets. Try “which table works on remittances?” "
+        "or send {command}."
+    ).format(command=command_text(ctx, "help"))
+    return ctx.reply(esc(text), answer=Answer("unknown"))
+
+
+@registry.intent("objective")
+async def objective_intent(ctx: Context) -> Reply | list[Reply]:
+    assert ctx.understood is not None
+    return answer_topic(ctx, ctx.understood.objectives, ctx.message.text)
+
+
+@registry.intent("table")
+async def table_intent(ctx: Context) -> Reply:
+    assert ctx.understood is not None
+    if ctx.understood.tables:
+        return table_card(ctx, load_knowledge().tables[ctx.understood.tables[0]])
+    return tables_reply(ctx)
+
+
+@registry.intent("help")
+async def help_intent(ctx: Context) -> Reply:
+    return await help_command(ctx)
+
+
+@registry.intent("unknown")
+async def unknown_intent(ctx: Context) -> Reply:
+    return unknown_reply(ctx)
+
+
+@registry.intent("meetings")
+async def meetings_intent(ctx: Context) -> Reply:
+    return ctx.reply(esc(meeting_cadence()))
+
+
+@registry.intent("register")
+async def register_intent(ctx: Context) -> Reply:
+    text = _(
+        "Organisations join the mechanism through its Working Tables: civil-society organisations, "
+        "migrant and diaspora organisations, academia, trade unions and other stakeholders are welcome."
+    )
+    return ctx.reply(esc(text))

@@ -1,0 +1,136 @@
+"""What a handler gets: the message, the chat's settings, the services, and reply helpers."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from handlers.errors import Forbidden
+from handlers.i18n import _
+from handlers.message import Address, Answer, Attachment, Button, Message, Reply
+from handlers.understanding import Understanding
+from storage import conversations, roles
+
+if TYPE_CHECKING:
+    from handlers.core import Core
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ChatInfo:
+    """A snapshot of the chat's stored settings (the database row stays the truth)."""
+
+    language: str | None
+    timezone: str | None
+    private: bool
+    active: bool = True
+
+
+@dataclass
+class State:
+    """A dialogue in progress: which flow, which step, and the answers so far."""
+
+    flow: str
+    step: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Context:
+    core: Core
+    message: Message
+    chat: ChatInfo
+    lang: str
+    args: str = ""
+    command: str | None = None
+    understood: Understanding | None = None
+
+    @property
+    def user(self) -> str:
+        """The sender's platform-qualified id, as written in ``BOT_ADMINS``."""
+        return self.message.sender.key
+
+    @property
+    def timezone(self) -> str:
+        return self.chat.timezone or self.core.config.default_timezone
+
+    def reply(
+        self,
+        markup: str,
+        *,
+        buttons: tuple[tuple[Button, ...], ...] = (),
+        attachment: Attachment | None = None,
+        answer: Answer | None = None,
+        private_start: str | None = None,
+    ) -> Reply:
+        """A reply in this chat, threaded under the question in groups."""
+        return Reply(
+            markup,
+            to=self.message.chat,
+            buttons=buttons,
+            attachment=attachment,
+            reply_to=None if self.message.private else self.message.message_id,
+            answer=answer,
+            private_start=private_start,
+        )
+
+    def send_to_user(self, user_key: str, markup: str, **kwargs: Any) -> Reply:
+        """A message to someone else's private chat (``platform:id``)."""
+        platform, _sep, user_id = user_key.partition(":")
+        return Reply(markup, to=Address(platform, user_id=user_id), **kwargs)
+
+    # roles -----------------------------------------------------------------
+
+    def is_admin(self) -> bool:
+        return self.user in self.core.config.admins
+
+    async def secretary_tables(self) -> set[str]:
+        async with self.core.db.transaction() as session:
+            return await roles.secretary_tables(session, self.user)
+
+    async def require_admin(self) -> None:
+        if not self.is_admin():
+            self._refuse("admin")
+
+    async def require_secretary(self, table: str) -> None:
+        """Admins, or secretaries of ``table``; anyone else is refused and the refusal logged."""
+        if self.is_admin() or table in await self.secretary_tables():
+            return
+        self._refuse(f"secretary of {table}")
+
+    def _refuse(self, role: str) -> None:
+        log.warning("refused %r to %s (needs %s)", self.message.text[:80], self.user, role)
+        raise Forbidden(_("Sorry, only an administrator or the table's secretary can do that."))
+
+    # settings --------------------------------------------------------------
+
+    async def set_language(self, language: str) -> None:
+        await self.core.update_chat(self.message.chat, language=language)
+        self.chat = replace(self.chat, language=language)
+
+    async def set_timezone(self, timezone: str) -> None:
+        await self.core.update_chat(self.message.chat, timezone=timezone)
+        self.chat = replace(self.chat, timezone=timezone)
+
+    # dialogue state --------------------------------------------------------
+
+    def _key(self) -> tuple[str, str, str]:
+        chat = self.message.chat
+        return chat.platform, chat.chat_id or "", self.message.sender.id
+
+    async def state(self) -> State | None:
+        async with self.core.db.transaction() as session:
+            row = await conversations.get_conversation(session, *self._key())
+            return State(row.flow, row.step, dict(row.data)) if row else None
+
+    async def save_state(self, state: State) -> None:
+        async with self.core.db.transaction() as session:
+            await conversations.save_conversation(
+                session, *self._key(), flow=state.flow, step=state.step, data=state.data
+            )
+
+    async def end_state(self) -> None:
+        async with self.core.db.transaction() as session:
+            await conversations.end_conversation(session, *self._key())

@@ -1,0 +1,86 @@
+"""Platform-free message and reply types: what adapters hand to the core and get back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Address:
+    """Where a reply goes: a known chat, or the private chat with a user.
+
+    ``user_id`` alone asks the adapter to open (or find) the direct chat with that
+    user, which is how the core reaches a secretary or an organisation's contact.
+    """
+
+    platform: str
+    chat_id: str | None = None
+    user_id: str | None = None
+
+
+@dataclass(frozen=True)
+class User:
+    platform: str
+    id: str
+    name: str = ""
+    username: str | None = None
+    language_code: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The platform-qualified id used in ``BOT_ADMINS`` (``telegram:12345``)."""
+        return f"{self.platform}:{self.id}"
+
+
+@dataclass(frozen=True)
+class Message:
+    chat: Address
+    sender: User
+    text: str
+    private: bool
+    message_id: str | None = None
+    chat_title: str | None = None
+
+
+@dataclass(frozen=True)
+class Button:
+    """A choice offered under a reply; pressing it sends ``command`` back as a message."""
+
+    label: str
+    command: str
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    mimetype: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the core understood, for machine-readable output (``gcmbot ask --json``)."""
+
+    intent: str
+    objectives: tuple[int, ...] = ()
+    tables: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One outgoing message.
+
+    ``html`` uses a small HTML subset (``b``, ``i``, ``code``, ``pre``, ``a``) with every
+    piece of user-provided text already escaped by the core; adapters render it natively
+    (Telegram HTML, Matrix ``formatted_body``) or as plain text (:func:`handlers.markup.plain`).
+    """
+
+    html: str
+    to: Address | None = None
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    attachment: Attachment | None = None
+    reply_to: str | None = None
+    answer: Answer | None = None
+    private_start: str | None = None
+    """Asked in a group, continue in private: the adapter offers the sender a way into
+    a private chat with the bot where this command (``register``) starts."""

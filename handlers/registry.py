@@ -1,0 +1,123 @@
+"""Commands and dialogue flows, each declared once with its Spanish and English names.
+
+Feature modules create their own :class:`Registry` and the core composes them; ``/help``
+is generated from what is declared here, never written by hand.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+if TYPE_CHECKING:
+    from handlers.context import Context, State
+    from handlers.message import Reply
+
+Replies: TypeAlias = "Reply | list[Reply] | None"
+Handler: TypeAlias = Callable[["Context"], Awaitable[Any]]
+FlowHandler: TypeAlias = Callable[["Context", "State"], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Command:
+    en: str
+    es: str
+    help: str
+    handler: Handler
+    args: str = ""
+    aliases: tuple[str, ...] = ()
+    privileged: bool = False
+    intent: str = "help"
+
+    def name(self, lang: str) -> str:
+        return self.es if lang == "es" else self.en
+
+
+@dataclass
+class Registry:
+    commands: list[Command] = field(default_factory=list)
+    flows: dict[str, FlowHandler] = field(default_factory=dict)
+    intents: dict[str, Handler] = field(default_factory=dict)
+
+    def command(
+        self,
+        en: str,
+        es: str,
+        *,
+        help: str,
+        args: str = "",
+        aliases: Iterable[str] = (),
+        privileged: bool = False,
+        intent: str = "help",
+    ) -> Callable[[Handler], Handler]:
+        """Declare a command. ``help`` and ``args`` are message ids (mark them with ``N_``);
+        ``intent`` is what ``gcmbot ask --json`` reports for it unless the reply says more."""
+
+        def register(handler: Handler) -> Handler:
+            self.commands.append(
+                Command(en, es, help, handler, args, tuple(aliases), privileged, intent)
+            )
+            return handler
+
+        return register
+
+    def flow(self, name: str) -> Callable[[FlowHandler], FlowHandler]:
+        """Declare the handler of a multi-step dialogue; it gets every non-command message."""
+
+        def register(handler: FlowHandler) -> FlowHandler:
+            self.flows[name] = handler
+            return handler
+
+        return register
+
+    def intent(self, name: str) -> Callable[[Handler], Handler]:
+        """Declare the answer to free text understood as ``name`` (see ``handlers.understanding``)."""
+
+        def register(handler: Handler) -> Handler:
+            self.intents[name] = handler
+            return handler
+
+        return register
+
+
+class CommandTable:
+    """All registries merged: lookup by any alias, the language an alias implies, suggestions."""
+
+    def __init__(self, registries: Iterable[Registry]) -> None:
+        self.commands: list[Command] = []
+        self.flows: dict[str, FlowHandler] = {}
+        self.intents: dict[str, Handler] = {}
+        self._by_name: dict[str, tuple[Command, str | None]] = {}
+        for registry in registries:
+            _merge(self.flows, registry.flows, "flow")
+            _merge(self.intents, registry.intents, "intent")
+            for cmd in registry.commands:
+                self.commands.append(cmd)
+                self._add(cmd.en, cmd, "en" if cmd.en != cmd.es else None)
+                self._add(cmd.es, cmd, "es" if cmd.en != cmd.es else None)
+                for alias in cmd.aliases:
+                    self._add(alias, cmd, None)
+
+    def _add(self, name: str, cmd: Command, lang: str | None) -> None:
+        if name in self._by_name and self._by_name[name][0] is not cmd:
+            raise ValueError(f"command name {name!r} declared twice")
+        self._by_name[name] = (cmd, lang)
+
+    def lookup(self, name: str) -> tuple[Command, str | None] | None:
+        return self._by_name.get(name.lower())
+
+    def by_english_name(self, name: str) -> Command | None:
+        found = self._by_name.get(name)
+        return found[0] if found else None
+
+    def suggest(self, name: str) -> list[str]:
+        return difflib.get_close_matches(name.lower(), self._by_name, n=3, cutoff=0.6)
+
+
+def _merge(into: dict[str, Any], new: dict[str, Any], what: str) -> None:
+    for name in new:
+        if name in into:
+            raise ValueError(f"{what} {name!r} declared twice")
+    into.update(new)

@@ -1,0 +1,83 @@
+"""Chats and the people the bot has seen."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Chat, SeenUser, utcnow
+
+
+async def get_chat(session: AsyncSession, platform: str, chat_id: str) -> Chat | None:
+    return await session.scalar(
+        select(Chat).where(Chat.platform == platform, Chat.chat_id == chat_id)
+    )
+
+
+async def ensure_chat(
+    session: AsyncSession, platform: str, chat_id: str, *, private: bool, title: str | None = None
+) -> Chat:
+    """The chat's row, created on first contact; a chat that writes again is active again."""
+    chat = await get_chat(session, platform, chat_id)
+    if chat is None:
+        chat = Chat(platform=platform, chat_id=chat_id, private=private, title=title, active=True)
+        session.add(chat)
+        await session.flush()
+    else:
+        chat.active = True
+        if title and chat.title != title:
+            chat.title = title
+    return chat
+
+
+async def set_language(session: AsyncSession, chat: Chat, language: str) -> None:
+    (await session.merge(chat)).language = language
+
+
+async def set_timezone(session: AsyncSession, chat: Chat, timezone: str) -> None:
+    (await session.merge(chat)).timezone = timezone
+
+
+async def mark_inactive(session: AsyncSession, platform: str, chat_id: str) -> None:
+    """The bot was blocked or removed: stop sending there until the chat writes again."""
+    chat = await get_chat(session, platform, chat_id)
+    if chat is not None:
+        chat.active = False
+
+
+async def record_user(
+    session: AsyncSession,
+    platform: str,
+    user_id: str,
+    *,
+    username: str | None,
+    name: str | None,
+    language: str | None,
+    private_chat_id: str | None,
+) -> SeenUser:
+    user = await get_user(session, platform, user_id)
+    if user is None:
+        user = SeenUser(platform=platform, user_id=user_id)
+        session.add(user)
+    user.username = username.lstrip("@").lower() if username else user.username
+    user.name = name or user.name
+    user.language = language or user.language
+    user.private_chat_id = private_chat_id or user.private_chat_id
+    user.seen_at = utcnow()
+    await session.flush()
+    return user
+
+
+async def get_user(session: AsyncSession, platform: str, user_id: str) -> SeenUser | None:
+    return await session.scalar(
+        select(SeenUser).where(SeenUser.platform == platform, SeenUser.user_id == user_id)
+    )
+
+
+async def find_user_by_username(session: AsyncSession, username: str) -> list[SeenUser]:
+    """Users seen with this @username, on any platform (most recent first)."""
+    name = username.lstrip("@").lower()
+    rows = await session.scalars(
+        select(SeenUser).where(func.lower(SeenUser.username) == name).order_by(SeenUser.seen_at.desc())
+    )
+    return list(rows)

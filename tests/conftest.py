@@ -1,0 +1,93 @@
+"""Shared fixtures: a migrated database (SQLite, or PostgreSQL for storage tests) and the app
+with its console adapter, the harness most behaviour is tested through."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from bot.adapters.console import ConsoleAdapter
+from bot.app import App
+from bot.config import Settings
+
+PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.current = start or datetime(2027, 1, 10, 12, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, delta: timedelta) -> None:
+        self.current += delta
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'gcmbot.sqlite3'}"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test, dropped afterwards."""
+    name = f"gcmbot_test_{uuid.uuid4().hex[:12]}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(PG_ADMIN_DSN)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Storage tests run on both backends."""
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "bot_language": "es",
+        "bot_timezone": "America/Bogota",
+        "bot_admins": frozenset({"console:admin"}),
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+async def app(sqlite_url: str, clock: FakeClock) -> AsyncIterator[App]:
+    application = App(make_settings(sqlite_url), clock=clock)
+    await application.start()
+    yield application
+    await application.close()
+
+
+@pytest.fixture
+def console(app: App, tmp_path: Path) -> ConsoleAdapter:
+    adapter = ConsoleAdapter(app.core, files_dir=tmp_path / "files")
+    app.add(adapter)
+    return adapter
