@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from babel.dates import get_month_names
 from babel.lists import format_list
 
@@ -152,7 +154,8 @@ async def objective(ctx: Context) -> Reply | list[Reply]:
                 ))
             )
         return objective_card(ctx, knowledge.objectives[number])
-    return answer_topic(ctx, understand(arg).objectives, arg)
+    ctx.understood = understand(arg)
+    return answer_topic(ctx)
 
 
 @registry.command("objectives", "objetivos", help=N_("The 23 objectives of the GCM"), intent="objective")
@@ -246,14 +249,19 @@ async def cancel(ctx: Context) -> Reply:
 # free text -------------------------------------------------------------------
 
 
-def answer_topic(ctx: Context, numbers: tuple[int, ...], question: str) -> Reply | list[Reply]:
-    """The objective a topic belongs to, or the closest three when unsure."""
+def answer_topic(ctx: Context) -> Reply:
+    """The objective the understood text is about, or the closest three when unsure."""
     knowledge = load_knowledge()
     understood = ctx.understood
-    if not numbers:
+    if understood is None or not understood.objectives:
         return unknown_reply(ctx)
-    if understood is None or understood.confident:
-        return objective_card(ctx, knowledge.objectives[numbers[0]])
+    numbers = understood.objectives
+    answer = Answer("objective", numbers, understood.tables)
+    if understood.confident or len(numbers) == 1:
+        card = replace(objective_card(ctx, knowledge.objectives[numbers[0]]), answer=answer)
+        if understood.confident:
+            return card
+        return replace(card, html=esc(_("I am not sure, but this seems the closest:")) + "\n\n" + card.html)
     candidates = [knowledge.objectives[n] for n in numbers[:3]]
     lines = [esc(_("I am not sure. Did you mean one of these?")), ""]
     lines += [f"• {esc(objective_line(o))} ({o.table})" for o in candidates]
@@ -261,7 +269,7 @@ def answer_topic(ctx: Context, numbers: tuple[int, ...], question: str) -> Reply
         (Button(_("Objective {number}").format(number=o.number), command_text(ctx, "objective", str(o.number))),)
         for o in candidates
     )
-    return ctx.reply("\n".join(lines), buttons=buttons)
+    return ctx.reply("\n".join(lines), buttons=buttons, answer=answer)
 
 
 def unknown_reply(ctx: Context) -> Reply:
@@ -275,8 +283,7 @@ def unknown_reply(ctx: Context) -> Reply:
 
 @registry.intent("objective")
 async def objective_intent(ctx: Context) -> Reply | list[Reply]:
-    assert ctx.understood is not None
-    return answer_topic(ctx, ctx.understood.objectives, ctx.message.text)
+    return answer_topic(ctx)
 
 
 @registry.intent("table")

@@ -118,10 +118,10 @@ class Core:
     def _unknown_command(self, ctx: Context, name: str) -> Reply:
         prefix = ctx.message.text[:1]
         text = _("I don't know the command {command}.").format(command=esc(prefix + name))
-        suggestions = self.commands.suggest(fold(name))
+        suggestions = self.commands.suggest(fold(name), ctx.lang)
         if suggestions:
             text += " " + _("Did you mean {commands}?").format(
-                commands=", ".join(esc(prefix + s) for s in suggestions)
+                commands=" / ".join(esc(prefix + s) for s in suggestions)
             )
         help_cmd = self.commands.by_english_name("help")
         if help_cmd:

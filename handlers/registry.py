@@ -112,8 +112,15 @@ class CommandTable:
         found = self._by_name.get(name)
         return found[0] if found else None
 
-    def suggest(self, name: str) -> list[str]:
-        return difflib.get_close_matches(name.lower(), self._by_name, n=3, cutoff=0.6)
+    def suggest(self, name: str, lang: str) -> list[str]:
+        """Names of up to two commands close to a mistyped one, in the language of the alias it resembles."""
+        names: list[str] = []
+        for close in difflib.get_close_matches(name.lower(), self._by_name, n=6, cutoff=0.6):
+            command, alias_lang = self._by_name[close]
+            shown = command.name(alias_lang or lang)
+            if shown not in names:
+                names.append(shown)
+        return names[:2]
 
 
 def _merge(into: dict[str, Any], new: dict[str, Any], what: str) -> None:

@@ -54,3 +54,9 @@ def test_ask_lang_forces_the_answer_language(tmp_path: Path) -> None:
     assert load_knowledge().objectives[10].title("es") in es
     detected = gcmbot(tmp_path, "ask", "/objective 10")
     assert load_knowledge().objectives[10].title("en") in detected
+
+
+def test_run_without_a_platform_is_a_console_that_answers_piped_lines(tmp_path: Path) -> None:
+    out = gcmbot(tmp_path, "run", stdin="/objetivo 10\n/objective 4\n")
+    assert load_knowledge().objectives[10].title("es") in out
+    assert load_knowledge().objectives[4].title("en") in out

@@ -42,7 +42,7 @@ async def test_table_command_accepts_number_code_and_words(console: ConsoleAdapt
         ("/objetivo 0", "No existe el objetivo 0"),
         ("/mesa 7", "No conozco la mesa «7»"),
         ("/mesa xyz", "No conozco la mesa «xyz»"),
-        ("/objetvo 10", "¿Quisiste decir /objetivo?"),
+        ("/objetvo 10", "¿Quisiste decir /objetivo"),
         ("/foo", "No conozco el comando /foo"),
     ],
 )
@@ -95,5 +95,5 @@ async def test_cancel_without_a_dialogue(console: ConsoleAdapter) -> None:
 
 
 async def test_start_payload_runs_that_command(console: ConsoleAdapter) -> None:
-    direct = text_of(await console.ask("/objectives"))
+    direct = text_of(await console.ask("/objetivos"))
     assert text_of(await console.ask("/start objectives")) == direct
