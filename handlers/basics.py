@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from babel.dates import get_month_names
@@ -17,6 +18,8 @@ from handlers.registry import Registry
 from handlers.understanding import understand
 
 registry = Registry()
+
+_NUMBER = re.compile(r"\b\d{1,4}\b")
 
 LANGUAGE_NAMES = {"es": "Español", "en": "English"}
 _LANGUAGE_WORDS = {
@@ -148,11 +151,7 @@ async def objective(ctx: Context) -> Reply | list[Reply]:
     if arg.isdigit():
         number = int(arg)
         if number not in knowledge.objectives:
-            raise UserError(
-                esc(_("There is no objective {number}: the GCM has objectives 1 to {last}.").format(
-                    number=number, last=len(knowledge.objectives)
-                ))
-            )
+            raise UserError(esc(no_such_objective(number)))
         return objective_card(ctx, knowledge.objectives[number])
     ctx.understood = understand(arg)
     return answer_topic(ctx)
@@ -253,8 +252,10 @@ def answer_topic(ctx: Context) -> Reply:
     """The objective the understood text is about, or the closest three when unsure."""
     knowledge = load_knowledge()
     understood = ctx.understood
-    if understood is None or not understood.objectives:
+    if understood is None:
         return unknown_reply(ctx)
+    if not understood.objectives:
+        return _objective_request_without_match(ctx, understood.confident)
     numbers = understood.objectives
     answer = Answer("objective", numbers, understood.tables)
     if understood.confident or len(numbers) == 1:
@@ -270,6 +271,22 @@ def answer_topic(ctx: Context) -> Reply:
         for o in candidates
     )
     return ctx.reply("\n".join(lines), buttons=buttons, answer=answer)
+
+
+def _objective_request_without_match(ctx: Context, confident: bool) -> Reply:
+    """"Which are the 23 objectives?" gets the list; "objetivo 25" the range; the rest, what I can do."""
+    if confident:
+        return objectives(ctx)
+    number = _NUMBER.search(ctx.args or ctx.message.text)
+    if number:
+        return ctx.reply(esc(no_such_objective(int(number.group()))), answer=Answer("objective"))
+    return unknown_reply(ctx)
+
+
+def no_such_objective(number: int) -> str:
+    return _("There is no objective {number}: the GCM has objectives 1 to {last}.").format(
+        number=number, last=len(load_knowledge().objectives)
+    )
 
 
 def unknown_reply(ctx: Context) -> Reply:
@@ -302,17 +319,3 @@ async def help_intent(ctx: Context) -> Reply:
 @registry.intent("unknown")
 async def unknown_intent(ctx: Context) -> Reply:
     return unknown_reply(ctx)
-
-
-@registry.intent("meetings")
-async def meetings_intent(ctx: Context) -> Reply:
-    return ctx.reply(esc(meeting_cadence()))
-
-
-@registry.intent("register")
-async def register_intent(ctx: Context) -> Reply:
-    text = _(
-        "Organisations join the mechanism through its Working Tables: civil-society organisations, "
-        "migrant and diaspora organisations, academia, trade unions and other stakeholders are welcome."
-    )
-    return ctx.reply(esc(text))

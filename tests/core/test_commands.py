@@ -97,3 +97,17 @@ async def test_cancel_without_a_dialogue(console: ConsoleAdapter) -> None:
 async def test_start_payload_runs_that_command(console: ConsoleAdapter) -> None:
     direct = text_of(await console.ask("/objetivos"))
     assert text_of(await console.ask("/start objectives")) == direct
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("¿cuáles son los 23 objetivos?", "Los 23 objetivos del PMM"),
+        ("objetivo 25", "No existe el objetivo 25"),
+        ("what is objective 40 about?", "There is no objective 40"),
+    ],
+)
+async def test_objective_questions_without_a_single_answer(console: ConsoleAdapter, question: str, expected: str) -> None:
+    [reply] = await console.ask(question)
+    assert expected in plain(reply.html)
+    assert reply.answer is not None and reply.answer.intent == "objective"

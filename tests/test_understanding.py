@@ -1,0 +1,306 @@
+"""Accuracy, robustness and speed of handlers.understanding on tests/data/questions.tsv.
+
+The TSV (columns lang, text, intent, objectives, tables) holds members' phrasings in both
+languages.  Its last ~430 rows are four fresh sets written after the first tuning round to
+check generalisation; each was scored before any keyword was adjusted for it.
+"""
+
+from __future__ import annotations
+
+import csv
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from handlers.knowledge import TABLE_CODES, load_knowledge, parse_table_code
+from handlers.understanding import INTENTS, Understanding, detect_language, understand
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTIONS = ROOT / "tests" / "data" / "questions.tsv"
+REFERENCE = ROOT.parent / "shared" / "reference" / "gcm_objectives.tsv"
+
+# Floors just below what the current version reaches on the whole set
+# (objective 0.998, table 0.999, intent 0.999).
+MIN_OBJECTIVE = 0.98
+MIN_TABLE = 0.98
+MIN_INTENT = 0.98
+
+
+@dataclass(frozen=True)
+class Row:
+    lang: str
+    text: str
+    intent: str
+    objectives: frozenset[int]
+    tables: frozenset[str]
+
+
+def _load_rows() -> list[Row]:
+    with QUESTIONS.open(encoding="utf-8", newline="") as fh:
+        return [
+            Row(
+                lang=r["lang"],
+                text=r["text"],
+                intent=r["intent"],
+                objectives=frozenset(int(n) for n in r["objectives"].split(",") if n),
+                tables=frozenset(t for t in r["tables"].split(",") if t),
+            )
+            for r in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
+        ]
+
+
+ROWS = _load_rows()
+
+
+@pytest.fixture(scope="module")
+def answers() -> list[Understanding]:
+    return [understand(row.text) for row in ROWS]
+
+
+# --- the evaluation set itself --------------------------------------------------------
+
+
+def test_eval_set_shape() -> None:
+    assert len(ROWS) >= 260
+    share_es = sum(r.lang == "es" for r in ROWS) / len(ROWS)
+    assert 0.4 <= share_es <= 0.6
+    assert {r.intent for r in ROWS} == set(INTENTS)
+    assert all(r.objectives <= set(range(1, 24)) for r in ROWS)
+    assert all(r.tables <= set(TABLE_CODES) for r in ROWS)
+    assert {n for r in ROWS for n in r.objectives} == set(range(1, 24))
+
+
+# --- accuracy -------------------------------------------------------------------------
+
+
+def test_objective_top1_accuracy(answers: list[Understanding]) -> None:
+    rows = [(r, a) for r, a in zip(ROWS, answers) if r.objectives]
+    misses = [
+        (r.text, a.objectives)
+        for r, a in rows
+        if not (a.objectives and a.objectives[0] in r.objectives)
+    ]
+    assert 1 - len(misses) / len(rows) >= MIN_OBJECTIVE, misses
+
+
+def test_table_accuracy(answers: list[Understanding]) -> None:
+    rows = [(r, a) for r, a in zip(ROWS, answers) if r.tables]
+    misses = [(r.text, a.tables) for r, a in rows if not (a.tables and a.tables[0] in r.tables)]
+    assert 1 - len(misses) / len(rows) >= MIN_TABLE, misses
+
+
+def test_intent_accuracy(answers: list[Understanding]) -> None:
+    misses = [(r.text, r.intent, a.intent) for r, a in zip(ROWS, answers) if r.intent != a.intent]
+    assert 1 - len(misses) / len(ROWS) >= MIN_INTENT, misses
+
+
+def test_answers_are_well_formed(answers: list[Understanding]) -> None:
+    for answer in answers:
+        _assert_well_formed(answer)
+
+
+def test_objective_answers_lead_with_their_table(answers: list[Understanding]) -> None:
+    knowledge = load_knowledge()
+    for answer in answers:
+        if answer.intent == "objective" and answer.objectives:
+            assert answer.tables[0] == knowledge.objectives[answer.objectives[0]].table
+
+
+def test_latency_p99_under_5ms() -> None:
+    """p99 over questions of each question's median of 3 runs.
+
+    The median filters out pauses caused by other processes on a busy CI box; the first
+    run of each question still pays its cold typo look-ups.
+    """
+    understand("warm-up")  # one-off index build
+    runs: list[list[float]] = [[] for _ in ROWS]
+    for _ in range(3):
+        for timings, row in zip(runs, ROWS):
+            start = time.perf_counter()
+            understand(row.text)
+            timings.append(time.perf_counter() - start)
+    medians = sorted(statistics.median(t) for t in runs)
+    assert medians[int(0.99 * len(medians))] < 0.005
+
+
+# --- specific behaviour ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "objective", "table"),
+    [
+        ("¿de qué va el objetivo 12?", "objective", 12, "WT1"),
+        ("¿qué mesa ve los temas de detención migratoria?", "objective", 13, "WT2"),
+        ("what does table 3 cover", "table", None, "WT3"),
+        ("objetivo sobre la trata", "objective", 10, "WT2"),
+        ("hola, ¿qué objetivo trata la trata?", "objective", 10, "WT2"),
+        ("polleros", "objective", 9, "WT2"),
+        ("cheaper ways to send money to family", "objective", 20, "WT3"),
+        ("mi pensión si me mudo de país", "objective", 22, "WT3"),
+        ("¿cuándo se reúne la mesa 2?", "meetings", None, "WT2"),
+        ("how do we join?", "register", None, None),
+        ("registrar mi organización", "register", None, None),
+        ("registro de nacimiento de niños migrantes", "objective", 4, "WT2"),
+        ("quiero unirme a la lucha contra la xenofobia", "objective", 17, "WT4"),
+        ("who is on the liaison table?", "table", None, "LT"),
+        ("la mesa de datos", "table", None, "WT4"),
+        ("¿cuáles son los 23 objetivos?", "objective", None, None),
+        ("objective twenty-two", "objective", 22, "WT3"),
+        ("qué puedes hacer", "help", None, None),
+        ("what's 2+2", "unknown", None, None),
+    ],
+)
+def test_examples(text: str, intent: str, objective: int | None, table: str | None) -> None:
+    answer = understand(text)
+    assert answer.intent == intent
+    assert (answer.objectives[0] if answer.objectives else None) == objective
+    assert (answer.tables[0] if answer.tables else None) == table
+
+
+def test_several_numbered_objectives() -> None:
+    answer = understand("objectives 1, 3 and 17")
+    assert answer.objectives == (1, 3, 17)
+    assert answer.tables == ("WT4",)
+    assert understand("mesas 1 y 2").tables == ("WT1", "WT2")
+
+
+def test_sdg_numbers_are_not_objective_numbers() -> None:
+    assert understand("ODS 8").objectives[:1] != (8,)
+    assert understand("SDG 10.7 and migration").objectives[:1] != (10,)
+
+
+def test_out_of_range_objective_is_not_confident() -> None:
+    answer = understand("objetivo 25")
+    assert answer.intent == "objective"
+    assert answer.objectives == ()
+    assert not answer.confident
+
+
+def test_vague_topic_is_not_confident() -> None:
+    answer = understand("frontera")
+    assert answer.intent == "objective"
+    assert answer.objectives[0] == 11
+    assert not answer.confident
+    assert understand("remesas").confident
+
+
+# --- robustness -----------------------------------------------------------------------
+
+ODD_INPUTS = [
+    "",
+    "   ",
+    "\n\t\r",
+    "a" * 10_000,
+    "remesas " * 2_000,
+    "🙂" * 40,
+    "\x00\x01\x02\x1b[31m\x7f",
+    "<b>&*</b>",
+    "**bold** _it_ `code` [link](http://x)",
+    "<script>alert('x')</script>",
+    "hola how are you? mesa 2 remittances por favor",
+    "\u200b\u200e\ufeff",
+    "#",
+    "##12",
+    "99999999999999999999",
+    "é" * 5_000,
+    "\ud83d",  # lone surrogate
+    "objetivo " + "1" * 500,
+    "((((((((((",
+    "mesa" * 3_000,
+]
+
+
+@pytest.mark.parametrize("text", ODD_INPUTS, ids=range(len(ODD_INPUTS)))
+def test_odd_inputs_never_raise(text: str) -> None:
+    start = time.perf_counter()
+    answer = understand(text)
+    assert time.perf_counter() - start < 0.25
+    _assert_well_formed(answer)
+    assert detect_language(text) in (None, "es", "en")
+
+
+@pytest.mark.parametrize("text", ["", "   ", "🙂🙂🙂", "\x00\x01", "<b>&*</b>", "a" * 10_000])
+def test_empty_or_noise_is_unknown(text: str) -> None:
+    assert understand(text).intent == "unknown"
+
+
+def test_non_string_input_does_not_raise() -> None:
+    for value in (None, 12, b"remesas", ["remesas"]):
+        assert understand(value).intent == "unknown"  # type: ignore[arg-type]
+        assert detect_language(value) is None  # type: ignore[arg-type]
+
+
+def _assert_well_formed(answer: Understanding) -> None:
+    assert isinstance(answer, Understanding)
+    assert answer.intent in INTENTS
+    assert len(answer.objectives) <= 3
+    assert all(isinstance(n, int) and 1 <= n <= 23 for n in answer.objectives)
+    assert set(answer.tables) <= set(TABLE_CODES)
+    assert len(set(answer.tables)) == len(answer.tables)
+    assert answer.language in (None, "es", "en")
+    assert isinstance(answer.confident, bool)
+
+
+# --- language -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("¿Qué objetivo habla de las remesas?", "es"),
+        ("mandar plata a la familia", "es"),
+        ("Which table deals with remittances?", "en"),
+        ("remittances", "en"),
+        ("remesas", "es"),
+        ("xenofobia", "es"),
+        ("how do we join", "en"),
+        ("cuándo se reúne la mesa", "es"),
+        ("", None),
+        ("12", None),
+        ("🙂", None),
+        ("OK", None),
+    ],
+)
+def test_detect_language(text: str, lang: str | None) -> None:
+    assert detect_language(text) == lang
+
+
+def test_detect_language_on_eval_set() -> None:
+    guesses = [(row.lang, detect_language(row.text)) for row in ROWS]
+    decided = [(lang, guess) for lang, guess in guesses if guess is not None]
+    assert len(decided) / len(guesses) >= 0.93
+    wrong = [g for g in decided if g[0] != g[1]]
+    assert len(wrong) / len(decided) <= 0.02
+
+
+def test_understanding_reports_language() -> None:
+    assert understand("¿qué mesa ve remesas?").language == "es"
+    assert understand("which table covers remittances?").language == "en"
+
+
+# --- reference data -------------------------------------------------------------------
+
+
+def test_parse_table_code_examples() -> None:
+    for text, code in [("2", "WT2"), ("wt 2", "WT2"), ("MT2", "WT2"), ("mesa 2", "WT2"),
+                       ("table 2", "WT2"), ("LT", "LT"), ("enlace", "LT"), ("liaison", "LT"),
+                       ("TT", "TT"), ("técnica", "TT"), ("technical", "TT")]:  # fmt: skip
+        assert parse_table_code(text) == code, text
+    assert parse_table_code("nada") is None
+
+
+def test_official_titles_match_reference() -> None:
+    if not REFERENCE.exists():
+        pytest.skip(f"reference file {REFERENCE} not present (needs ../shared beside the repo)")
+    knowledge = load_knowledge()
+    with REFERENCE.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
+    assert len(rows) == 23
+    for row in rows:
+        obj = knowledge.objectives[int(row["number"])]
+        assert obj.table == row["table"], row["number"]
+        assert obj.title("en") == row["title_en"].strip(), row["number"]
+        assert obj.title("es") == row["title_es"].strip(), row["number"]
