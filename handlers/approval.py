@@ -1,0 +1,363 @@
+"""Requests to join Working Tables and their decisions.
+
+A request is a pending membership; its id is the number secretaries approve or reject.
+Each goes to the table's secretaries privately (the admins when the table has none); the
+outcome goes to the organisation's contact in the language of the registration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from handlers.basics import table_label
+from handlers.context import Context, State
+from handlers.countries import country_name
+from handlers.dates import format_day
+from handlers.errors import UserError
+from handlers.i18n import N_, _, ngettext, use_locale
+from handlers.knowledge import WORKING_TABLES, load_knowledge
+from handlers.markup import bold, esc
+from handlers.members import (
+    membership_status,
+    organisation_line,
+    own_organisation,
+    parse_working_tables,
+    stakeholder_label,
+    table_choice,
+)
+from handlers.message import Button, Reply
+from handlers.registry import Registry
+from handlers.roles import command_for, describe_user, language_of, privileged_tables
+from storage import audit, organisations, roles
+from storage.organisations import APPROVED, LEFT, PENDING, REJECTED, Membership
+
+registry = Registry()
+
+REASON_FLOW = "rejection_reason"
+MAX_REASON = 500
+_SHOWN_WITH_BUTTONS = 10
+
+
+# notifying secretaries -------------------------------------------------------
+
+
+async def notify_requests(ctx: Context, requests: Iterable[Membership]) -> tuple[list[Reply], list[str]]:
+    """A card with Approve / Reject for each secretary of each request's table, in their language;
+    the admins get it for a table without secretary. Also returns those tables."""
+    replies: list[Reply] = []
+    unattended: list[str] = []
+    default = ctx.core.config.default_language
+    async with ctx.core.db.transaction() as session:
+        for request in requests:
+            readers = await roles.secretaries(session, request.table_code)
+            if not readers:
+                unattended.append(request.table_code)
+                readers = sorted(ctx.core.config.admins)
+            contact = request.organisation.contact_user
+            handle = await describe_user(session, contact) if contact else ""
+            for reader in readers:
+                with use_locale(await language_of(session, reader, default)):
+                    replies.append(
+                        ctx.send_to_user(
+                            reader,
+                            request_card(ctx, request, handle),
+                            buttons=decision_buttons(ctx, request.id),
+                        )
+                    )
+    return replies, unattended
+
+
+def request_card(ctx: Context, request: Membership, handle: str) -> str:
+    organisation = request.organisation
+    table = load_knowledge().tables[request.table_code]
+    lines = [
+        bold(
+            _("Request #{id}: {organisation} asks to join {table}").format(
+                id=request.id, organisation=organisation.name, table=table_label(table)
+            )
+        ),
+        esc(_("Country: {country}").format(country=country_name(organisation.country))),
+        esc(_("Type: {type}").format(type=stakeholder_label(organisation.stakeholder_type))),
+    ]
+    if organisation.contact_name:
+        lines.append(
+            esc(
+                _("Contact: {name} · {email}").format(
+                    name=organisation.contact_name, email=organisation.contact_email
+                )
+                + (f" · {handle}" if handle else "")
+            )
+        )
+    others = [m for m in organisation.memberships if m.table_code != request.table_code]
+    lines += [f"• {membership_status(ctx, m)}" for m in others]
+    return "\n".join(lines)
+
+
+def decision_buttons(ctx: Context, request_id: int) -> tuple[tuple[Button, ...], ...]:
+    return (
+        (
+            Button(_("Approve #{id}").format(id=request_id), command_for(ctx, "approve", str(request_id))),
+            Button(_("Reject #{id}").format(id=request_id), command_for(ctx, "reject", str(request_id))),
+        ),
+    )
+
+
+def unattended_note(tables: list[str]) -> str:
+    return (
+        esc(
+            _("There is no secretary yet for {tables}: the administrators were told and will answer.").format(
+                tables=", ".join(tables)
+            )
+        )
+        if tables
+        else ""
+    )
+
+
+# deciding --------------------------------------------------------------------
+
+_ACTIONS = {APPROVED: "approve", REJECTED: "reject"}
+
+
+@registry.command(
+    "approve", "aprobar", help=N_("Approve a request to join a table"), args=N_("N"), privileged=True
+)
+async def approve(ctx: Context) -> list[Reply]:
+    return await _decide(ctx, await _named_request(ctx, "approve"), APPROVED, None)
+
+
+@registry.command(
+    "reject", "rechazar", help=N_("Reject a request to join a table"), args=N_("N [reason]"), privileged=True
+)
+async def reject(ctx: Context) -> Reply | list[Reply]:
+    request = await _named_request(ctx, "reject")
+    words = ctx.args.split(maxsplit=1)
+    reason = words[1].strip() if len(words) > 1 else ""
+    if reason or not ctx.message.private or request.status != PENDING:
+        return await _decide(ctx, request, REJECTED, _reason(reason))
+    await ctx.save_state(State(REASON_FLOW, "reason", {"request": request.id, "lang": ctx.lang}))
+    text = _(
+        "Why is {organisation} not accepted in {table}? Your answer is sent to them. "
+        "Write the reason, or “-” for none."
+    ).format(organisation=request.organisation.name, table=request.table_code)
+    none = Button(_("Reject without a reason"), command_for(ctx, "reject", f"{request.id} -"))
+    return ctx.reply(esc(text), buttons=((none,),))
+
+
+@registry.flow(REASON_FLOW)
+async def rejection_reason(ctx: Context, state: State) -> list[Reply]:
+    text = ctx.message.text
+    if not text:
+        raise UserError(esc(_("Write the reason, or “-” for none.")))
+    if len(text) > MAX_REASON:
+        raise UserError(esc(_("That is too long: at most {n} characters, please.").format(n=MAX_REASON)))
+    await ctx.end_state()
+    return await _decide(ctx, await _allowed_request(ctx, state.data["request"]), REJECTED, _reason(text))
+
+
+def _reason(text: str) -> str | None:
+    return None if text.strip() in ("", "-") else text.strip()[:MAX_REASON]
+
+
+async def _named_request(ctx: Context, english_command: str) -> Membership:
+    """The request named by the first argument (``12`` or ``#12``)."""
+    await privileged_tables(ctx)
+    words = ctx.args.split()
+    number = words[0].lstrip("#") if words else ""
+    if not number.isdigit() or len(number) > 9:
+        raise UserError(
+            esc(
+                _("Which request? For example {command}; {pending} lists them.").format(
+                    command=command_for(ctx, english_command, "12"), pending=command_for(ctx, "pending")
+                )
+            )
+        )
+    return await _allowed_request(ctx, int(number))
+
+
+async def _allowed_request(ctx: Context, request_id: int) -> Membership:
+    """The request, once the sender is known to be allowed to decide it (checked every time)."""
+    async with ctx.core.db.transaction() as session:
+        request = await organisations.get_membership(session, request_id)
+    if request is None:
+        raise UserError(esc(_("There is no request #{id}.").format(id=request_id)))
+    await ctx.require_secretary(request.table_code)
+    return request
+
+
+async def _decide(ctx: Context, request: Membership, status: str, reason: str | None) -> list[Reply]:
+    """Decide once: whoever comes second is told who decided first."""
+    now = ctx.core.clock.now()
+    async with ctx.core.db.transaction() as session:
+        won = await organisations.decide(session, request.id, status, ctx.user, now, reason)
+        decided = await organisations.get_membership(session, request.id)
+        assert decided is not None
+        organisation = decided.organisation
+        if won:
+            subject = f"#{decided.id} {decided.table_code} {organisation.name}"
+            await audit.record(session, ctx.user, _ACTIONS[status], subject, reason or "", at=now)
+        decider = await describe_user(session, decided.decided_by) if decided.decided_by else ""
+    if not won:
+        return [ctx.reply(already_decided(ctx, decided, decider))]
+    done = (
+        _("Approved: {organisation} is now a member of {table}.")
+        if status == APPROVED
+        else _("Rejected: {organisation} was told.")
+    )
+    replies = [ctx.reply(esc(done.format(organisation=organisation.name, table=decided.table_code)))]
+    if organisation.contact_user:
+        with use_locale(organisation.language or ctx.core.config.default_language):
+            replies.append(ctx.send_to_user(organisation.contact_user, outcome_text(ctx, decided)))
+    return replies
+
+
+def already_decided(ctx: Context, request: Membership, decider: str) -> str:
+    when = format_day(request.decided_at, ctx.timezone) if request.decided_at else ""
+    text = {
+        APPROVED: _("Request #{id} was already approved by {who} on {date}."),
+        REJECTED: _("Request #{id} was already rejected by {who} on {date}."),
+        LEFT: _("Request #{id} was withdrawn by the organisation."),
+        PENDING: _("Request #{id} is still pending."),
+    }[request.status]
+    return esc(text.format(id=request.id, who=decider, date=when))
+
+
+def outcome_text(ctx: Context, request: Membership) -> str:
+    """What the organisation's contact is told, in the current locale (theirs)."""
+    organisation = request.organisation
+    table = table_label(load_knowledge().tables[request.table_code])
+    if request.status == APPROVED:
+        return esc(
+            _(
+                "Welcome! {organisation} is now a member of {table}. Its secretaries will write to you "
+                "about the meetings. Your record: {command}."
+            ).format(organisation=organisation.name, table=table, command=command_for(ctx, "organisation"))
+        )
+    text = _("The request of {organisation} to join {table} was not accepted.").format(
+        organisation=organisation.name, table=table
+    )
+    if request.reason:
+        text += "\n" + _("Reason: {reason}").format(reason=request.reason)
+    return esc(text)
+
+
+# listing ---------------------------------------------------------------------
+
+
+@registry.command("pending", "pendientes", help=N_("Requests waiting for a decision"), privileged=True)
+async def pending(ctx: Context) -> Reply:
+    tables = await privileged_tables(ctx)
+    async with ctx.core.db.transaction() as session:
+        requests = await organisations.pending_requests(session, tables)
+    if not requests:
+        return ctx.reply(esc(_("No requests are waiting.")))
+    lines = [
+        bold(ngettext("{n} request waiting", "{n} requests waiting", len(requests)).format(n=len(requests))),
+        "",
+    ]
+    lines += [
+        f"#{r.id} · {esc(r.table_code)} · {organisation_line(r.organisation)} · {esc(format_day(r.requested_at, ctx.timezone))}"
+        for r in requests
+    ]
+    lines += [
+        "",
+        esc(
+            _("Approve with {approve}, reject with {reject}.").format(
+                approve=command_for(ctx, "approve", "N"), reject=command_for(ctx, "reject", _("N reason"))
+            )
+        ),
+    ]
+    buttons = tuple(row for r in requests[:_SHOWN_WITH_BUTTONS] for row in decision_buttons(ctx, r.id))
+    return ctx.reply("\n".join(lines), buttons=buttons)
+
+
+# joining and leaving ---------------------------------------------------------
+
+
+@registry.command(
+    "join", "unirse", help=N_("Ask for my organisation to join another table"), args=N_("WT1-WT4")
+)
+async def join(ctx: Context) -> list[Reply]:
+    own = await own_organisation(ctx)
+    joined = set(own.tables(APPROVED, PENDING))
+    tables = parse_working_tables(ctx.args)
+    if not tables:
+        return [table_choice(ctx, "join", [code for code in WORKING_TABLES if code not in joined])]
+    now = ctx.core.clock.now()
+    async with ctx.core.db.transaction() as session:
+        organisation = await organisations.organisation_of(session, ctx.user)
+        assert organisation is not None
+        new = [
+            request
+            for table in tables
+            if (
+                request := await organisations.request_membership(session, organisation, table, ctx.user, now)
+            )
+        ]
+        if new:
+            await audit.record(
+                session, ctx.user, "join", organisation.name, " ".join(r.table_code for r in new), at=now
+            )
+    already = [t for t in tables if t in joined]
+    lines = (
+        [
+            esc(
+                _("{organisation} already is in (or asked to join) {tables}.").format(
+                    organisation=own.name, tables=", ".join(already)
+                )
+            )
+        ]
+        if already
+        else []
+    )
+    notices, unattended = await notify_requests(ctx, new)
+    if new:
+        lines.append(
+            esc(
+                _("Request sent to the secretaries: {requests}. I will tell you their answer.").format(
+                    requests=", ".join(f"#{r.id} ({r.table_code})" for r in new)
+                )
+            )
+        )
+    lines += [unattended_note(unattended)] if unattended else []
+    return [ctx.reply("\n".join(lines)), *notices]
+
+
+@registry.command("leave", "salir", help=N_("Take my organisation out of a table"), args=N_("WT1-WT4"))
+async def leave(ctx: Context) -> list[Reply]:
+    own = await own_organisation(ctx)
+    current = set(own.tables(APPROVED, PENDING))
+    tables = parse_working_tables(ctx.args)
+    if not tables:
+        return [table_choice(ctx, "leave", sorted(current))]
+    outside = [t for t in tables if t not in current]
+    if outside:
+        raise UserError(
+            esc(
+                _("{organisation} is not in {tables}.").format(
+                    organisation=own.name, tables=", ".join(outside)
+                )
+            )
+        )
+    now = ctx.core.clock.now()
+    async with ctx.core.db.transaction() as session:
+        organisation = await organisations.organisation_of(session, ctx.user)
+        assert organisation is not None
+        for membership in organisation.memberships:
+            if membership.table_code in tables:
+                await organisations.leave(session, membership, now)
+        await audit.record(session, ctx.user, "leave", organisation.name, " ".join(tables), at=now)
+        notices = []
+        for table in tables:
+            for reader in await roles.secretaries(session, table):
+                with use_locale(await language_of(session, reader, ctx.core.config.default_language)):
+                    notices.append(
+                        ctx.send_to_user(
+                            reader,
+                            esc(_("{organisation} left {table}.").format(organisation=own.name, table=table)),
+                        )
+                    )
+    done = ctx.reply(
+        esc(_("Done: {organisation} left {tables}.").format(organisation=own.name, tables=", ".join(tables)))
+    )
+    return [done, *notices]

@@ -1,0 +1,43 @@
+"""``/audit``: the administrators read who registered, decided, joined, left, erased or changed roles."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+
+from handlers.context import Context
+from handlers.i18n import N_, _, current_locale
+from handlers.markup import bold, esc
+from handlers.message import Reply
+from handlers.registry import Registry
+from storage import audit as audit_log
+
+registry = Registry()
+
+DEFAULT_ENTRIES, MAX_ENTRIES = 20, 200
+
+
+@registry.command(
+    "audit", "auditoria", help=N_("The latest recorded actions"), args=N_("[N] [text]"), privileged=True
+)
+async def audit(ctx: Context) -> Reply:
+    await ctx.require_admin()
+    words = ctx.args.split()
+    count = DEFAULT_ENTRIES
+    if words and words[0].isdigit():
+        count = max(1, min(int(words.pop(0)[:4]), MAX_ENTRIES))
+    contains = " ".join(words)[:100] or None
+    async with ctx.core.db.transaction() as session:
+        entries = await audit_log.recent(session, count, contains)
+    if not entries:
+        return ctx.reply(esc(_("Nothing recorded matches.") if contains else _("Nothing recorded yet.")))
+    zone = ZoneInfo(ctx.timezone)
+    lines = [bold(_("Latest recorded actions")), ""]
+    for entry in entries:
+        when = format_datetime(entry.at.astimezone(zone), "short", locale=current_locale())
+        details = f" — {entry.details}" if entry.details else ""
+        lines.append(
+            f"{esc(when)} · <b>{esc(entry.action)}</b> · {esc(entry.subject)}{esc(details)} · {esc(entry.actor)}"
+        )
+    return ctx.reply("\n".join(lines))
