@@ -19,6 +19,22 @@ familia", "trabajo esclavo") adds a phrase bonus on top.  Words the index does n
 are mapped to a known word when they are a close typo (rapidfuzz) or share a long prefix.
 Stems come from a small bilingual suffix stripper: the same function stems the keywords
 and the questions, so it only has to be consistent, not linguistically exact.
+
+Members write on phones, in regional Spanish, English and some Portuguese, so before
+matching: regional slang maps to one word on both sides ("lana", "pisto", "guita" ->
+"dinero"; "chamba", "laburo" -> "trabajo"), unknown Portuguese spellings are tried as
+Spanish ("remessas", "integração"), a few ideas made only of common words become one cue
+token ("¿cuántos nicas han llegado?", "no saben a dónde ir", "¿por qué se van?"), runs of
+a repeated letter shrink ("ayudaaa") and misspelt intent words are corrected ("metting",
+"regsiter").
+
+How intents are decided
+-----------------------
+Register, meetings and help are recognised by cue phrases; strong cues win outright, weak
+ones ("join", "participar", "¿a qué hora?", "link") only when the rest of the message names
+no topic of its own ("quiero unirme a la lucha contra la trata" is about trafficking).
+Greetings and thanks are help; a topic question that starts with "hola" is still a topic
+question when the topic is clear.  Advertisements posted in groups are unknown.
 """
 
 from __future__ import annotations
@@ -91,6 +107,12 @@ _STEM_EXCEPTIONS = {
     "tratas": "trata",
     "tratante": "tratante",
     "tratantes": "tratante",
+    "counter": "counter",  # "how do we counter that", not "counting migrants"
+    # selling things ("alguien vende empanadas"), not people sold ("las vendieron")
+    "vende": "vende",
+    "venden": "venden",
+    "vender": "vender",
+    "vendiendo": "vendiendo",
 }
 
 
@@ -126,7 +148,8 @@ _STOPWORDS = frozenset(
     lleva llevan habla hablan hablar corresponde corresponden entra entramos encaja encajamos
     pertenece pertenecemos cae caemos caen buena bueno buenas buenos gracias hola favor porfa
     tardes noches dias dia morning afternoon evening ayuda ayudar ayudan ayudame apoyo apoyar
-    explicame explica cuentame dime
+    explicame explica cuentame dime saludos saludo saluda saludamos consulta consultas
+    consultar consultita pregunta preguntas preguntar preguntita duda dudas query queries
     estoy estamos trabajamos trabaja trabajan somos organizacion organizaciones ong ongs
     fundacion colectivo asociacion lugar caso tipo forma manera parte nivel
     the of and to in is are was were be been being am i you he she it we they me him her us
@@ -146,6 +169,29 @@ _STOPWORDS = frozenset(
     belongs ngo ngos organization organizations organisation organisations group groups
     help helps support supports explain mean means related relating regarding concerning
     thing things something anything stuff kind sort lot lots many much one
+    """.split()
+) | frozenset(
+    # Portuguese function words of portuñol questions ("qual objetivo é pra isso?")
+    """
+    nao pra pro em um uma umas uns na nas no nos do da dos das com sem muito muita muitos
+    muitas aqui ali qual quais voce voces eu ele ela eles elas meu minha meus minhas nosso
+    nossa nossos nossas tem tenho temos sao ate mais ou ao aos pelo pela pelos pelas isso
+    esse essa este esta onde quando quem preciso precisa precisamos quero queremos
+    obrigado obrigada oi bom boa tambem sobre
+    """.split()
+) | frozenset(
+    # Short and local names of places, same reason as below.
+    """
+    guate xela tegus chapin chapines catracho catrachos guanaco guanacos tico ticos nica
+    nicas boricua boricuas gringolandia yunai cdmx df chiapas oaxaca sonora sinaloa
+    chihuahua juarez reynosa matamoros monterrey saltillo nogales tenosique veracruz
+    guadalajara tabasco quintana roo yucatan coahuila tamaulipas texas arizona
+    california florida york medellin cali barranquilla cartagena ipiales
+    arica tacna iquique antofagasta tumbes guayaquil cuenca huaquillas rosario
+    cordoba mendoza montevideo asuncion paz cruz cochabamba oruro sao paulo janeiro
+    roraima pacaraima boa vista manaus brasilia pernambuco santo domingo puerto rico
+    jamaica trinidad tobago aruba curazao bahamas belice guyana surinam san jose managua
+    tegucigalpa pedro sula salvador
     """.split()
 ) | frozenset(
     # Places and nationalities name where, not what: they must not pull a topic through
@@ -185,7 +231,8 @@ _QUESTION_FRAMES = re.compile(
 # (¿qué objetivo trata...?).  In this bot's domain the noun is the default; it is the verb
 # right after the question's subject, unless "de personas", "sexual"... follows.
 _TRATA_VERB_BEFORE = frozenset(
-    "objetivo objetivos mesa mesas que se cual cuales quien esto eso tambien solo".split()
+    "objetivo objetivos mesa mesas que se cual cuales quien esto eso tambien solo tema temas "
+    "asuntos".split()
 )
 _TRATA_NOUN_AFTER = frozenset("personas blancas mujeres ninos ninas laboral sexual".split())
 
@@ -204,12 +251,119 @@ def _is_trata_verb(tokens: list[str], i: int) -> bool:
 _HEADCOUNT = re.compile(
     r"\b(?:how\s+many|cuant[oa]s)\s+(?:\w+\s+){0,2}?(?:migrants?|immigrants?|migrantes|"
     r"inmigrantes|extranjeros|foreigners|refugiad\w*|refugees|people|personas|desplazad\w*|"
-    r"displaced|retornad\w*|returnees|deportad\w*|venezolan\w*|haitian\w*|colombian\w*)\b"
+    r"displaced|retornad\w*|returnees|deportad\w*|venezolan\w*|haitian\w*|colombian\w*)\b|"
+    # "¿cuántos nicas han llegado?": any group, if they arrive, cross or live somewhere
+    r"\b(?:how\s+many|cuant[oa]s)\s+(?!(?:mesas|tables|working|objetivos|objectives|goals|"
+    r"organizaciones|organi[sz]ations|orgs?|miembros|members|reuniones|meetings|veces|times|dias|"
+    r"days|anos|years|meses|months|horas|hours)\b)(?:\w+\s+){1,3}?"
+    r"(?:hay|han\s+llegado|llegaron|han\s+cruzado|cruzaron|cruzan|viven|han\s+entrado|entraron|"
+    r"are\s+there|have\s+arrived|arrived|crossed|live\s+in|entered)\b"
+)
+
+
+# "no saben a dónde ir", "don't know who to ask": a need for orientation (objective 3),
+# again made only of stopwords.
+_WAYFINDING = re.compile(
+    r"\b(?:no|don'?t|do\s+not|didn'?t|did\s+not|doesn'?t|does\s+not)\s+(?:\w+\s+)?"
+    r"(?:know|knew|saben|sabe|se|sabia|sabian|sabemos|sabiamos)\s+"
+    r"(?:where|a\s+donde|adonde|donde|who|a\s+quien|a\s+quienes)\b"
+    r"(?!\s+(?:esta|estan|is|are|was|were|quedo|anda|andan|se\s+encuentra))|"
+    r"\b(?:no\s+clue|no\s+idea|ni\s+idea)\s+(?:about|of|where|how|de|sobre|donde|como)\b"
+)
+
+
+# "¿por qué se va la gente?", "why do people migrate": the drivers of migration
+# (objective 2), though "leave" or "go" alone say little.
+_WHY_LEAVE = re.compile(
+    r"\b(?:por\s*que|why|por\s+eso|that'?s\s+why|por\s+lo\s+que|asi\s+que)\s+(?:\w+\s+){0,5}?(?:sale|salen|salimos|se\s+va|se\s+van|nos\s+vamos|"
+    r"se\s+fue|se\s+fueron|migra|migran|emigra|emigran|huye|huyen|deja|dejan|abandona\w*|"
+    r"leave|leaves|leaving|left|migrate|migrates|emigrate|emigrates|flee|flees|fled)\b"
+)
+# "se están yendo porque ya no hay pesca", "they left because of the gangs": leaving and
+# its reason, objective 2 again.
+_LEFT_BECAUSE = re.compile(
+    r"\b(?:se\s+(?:estan\s+)?(?:yendo|van|fueron|iban)|salen|salieron|huyen|huyeron|emigran|"
+    r"emigraron|left|leave|leaving|fled|flee|migrated|emigrated)\s+(?:\w+\s+){0,4}?"
+    r"(?:porque|por\s+(?:la|el|las|los)|debido|because|due\s+to)\b"
+)
+# "la obligaron a trabajar en un bar", "forced to work for free": forced labour, a form
+# of trafficking (objective 10), though "obligar" alone points to forced displacement.
+_FORCED_WORK = re.compile(
+    r"\b(?:obligaron|obligan|obligada|obligadas|obligados|obligado|forzaron|forzada|forzadas|"
+    r"forced|made|makes|make)\s+(?:\w+\s+){0,2}?(?:a\s+|to\s+)?(?:trabajar|prostituir\w*|work|"
+    r"sell\s+sex|beg|pedir)\b"
+)
+# "dicen que los migrantes traen enfermedades", "people say migrants steal jobs": a
+# stereotype (objective 17), though each word is common.
+_STEREOTYPE = re.compile(
+    r"\b(?:dicen|dice|creen|piensan|say|says|said|think|thinks|claim|claims)\s+(?:que\s+|that\s+)?"
+    r"(?:\w+\s+){0,2}?(?:migrantes|inmigrantes|extranjeros|venezolanos|haitianos|migrants|"
+    r"immigrants|foreigners)\s+(?:\w+\s+)?(?:son|traen|roban|quitan|vienen\s+a|are|bring|"
+    r"steal|take|come\s+to)\b"
+)
+# "que la gente sepa sus derechos", "so they know their rights": information (objective 3).
+_KNOW_RIGHTS = re.compile(
+    r"\b(?:sepa|sepan|sabe|saben|saber|conozca|conozcan|conocer|conoce|conocen|know|knows|learn|"
+    r"learns|aware\s+of)\s+(?:\w+\s+)?(?:sus|mis|tus|nuestros|los|their|your|my|our)\s+"
+    r"(?:derechos|rights)\b"
+)
+# "personas mayores", "adultos mayores": old age, though "mayor" alone is just "bigger".
+_ELDERLY = re.compile(r"\b(?:personas|adultos|adultas|migrantes|gente|senoras|senores)\s+mayores\b")
+_CUES = (
+    (_HEADCOUNT, " headcount "),
+    (_ELDERLY, " elderly "),
+    (_WAYFINDING, " wayfinding "),
+    (_WHY_LEAVE, " whyleave "),
+    (_LEFT_BECAUSE, " whyleave "),
+    (_KNOW_RIGHTS, " knowrights "),
+    (_FORCED_WORK, " forcedwork "),
+    (_STEREOTYPE, " stereotype "),
 )
 
 
 def _tokens(folded: str) -> list[str]:
-    return _TOKEN_RE.findall(_HEADCOUNT.sub(" headcount ", folded))[:_MAX_TOKENS]
+    for pattern, token in _CUES:
+        folded = pattern.sub(token, folded)
+    return _TOKEN_RE.findall(folded)[:_MAX_TOKENS]
+
+
+# Everyday words with one meaning in this domain, mapped to the word the knowledge base
+# uses, on both sides (keywords and questions), so that a keyword phrase such as "mandar
+# dinero" also matches "mandar lana".  Regional slang for money, work and children, and
+# the Portuguese words that Brazilian members mix into their Spanish ("portuñol") and that
+# no spelling rule turns into the Spanish word.
+_CANONICAL = {
+    # money: MX lana/varo, CA pisto, AR/UY guita, CO/VE billete, PE/BO plata, BR dinheiro
+    **dict.fromkeys(
+        "lana varo varos pisto guita billete billetes biyuyo dinheiro".split(), "dinero"
+    ),
+    **dict.fromkeys("cash bucks dough".split(), "money"),
+    # work: MX chamba/jale, AR/UY laburo, CL pega, CO camello, BR trabalho/trampo/emprego
+    **dict.fromkeys(
+        "chamba chambas chambear jale laburo laburos laburar pega pegas camello curro "
+        "trabalho trabalhos trabalhar trampo emprego empregos".split(),
+        "trabajo",
+    ),
+    # children: MX chamacos/morros, CA cipotes/patojos, AR pibes, UY gurises, VE chamos,
+    # BR criancas/filhos
+    **dict.fromkeys(
+        "chamacos chamaquitos morritos cipotes cipotas patojos patojas pibes pibitos gurises "
+        "gurices chamos chamitos criancas".split(),
+        "ninos",
+    ),
+    "filhos": "hijos", "filho": "hijo", "filha": "hija", "mulher": "mujer", "mulheres": "mujeres",
+    "gravida": "embarazada", "gravidas": "embarazadas", "pessoa": "persona", "pessoas": "personas",
+    "preconceito": "prejuicios", "preconceitos": "prejuicios", "escravo": "esclavo",
+    "escrava": "esclava", "escravos": "esclavos", "escravidao": "esclavitud", "saude": "salud",
+    "escola": "escuela", "escolas": "escuelas", "moradia": "vivienda", "aluguel": "alquiler",
+    "aposentadoria": "jubilacion", "aposentado": "jubilado", "previdencia": "pension",
+    "embaixada": "embajada", "coiote": "coyote", "coiotes": "coyotes", "dados": "datos",
+    "pesquisa": "investigacion", "conta": "cuenta", "seguranca": "seguridad",
+    "exploracao": "explotacion", "explorados": "explotados", "explorada": "explotada",
+    "nascimento": "nacimiento", "certidao": "certificado", "abrigo": "albergue",
+    "acolhida": "acogida", "acolhimento": "acogida", "desaparecimento": "desaparicion",
+    "vizinhos": "vecinos", "lingua": "idioma", "ensino": "educacion",
+}  # fmt: skip
 
 
 def _content_stems(tokens: list[str]) -> list[str]:
@@ -220,6 +374,7 @@ def _content_stems(tokens: list[str]) -> list[str]:
             if _is_trata_verb(tokens, i):
                 continue
             token = "trata"
+        token = _CANONICAL.get(token, token)
         if token in _STOPWORDS or token.isdigit() or len(token) < 2:
             continue
         stem = _stem(token)
@@ -354,10 +509,36 @@ def _index() -> _Index:
     )
 
 
+# Portuguese spellings of words that are otherwise the same in Spanish: "integração" ->
+# "integracion", "remessas" -> "remesas", "fronteira" -> "frontera", "comunidade" ->
+# "comunidad", "trabalho" -> "trabajo".  Tried on words the index does not know.
+_PORTUGUESE_SPELLING = (
+    (re.compile(r"coes$"), "ciones"),
+    (re.compile(r"cao$"), "cion"),
+    (re.compile(r"dade(s?)$"), r"dad\1"),
+    (re.compile(r"agem$"), "aje"),
+    (re.compile(r"vel$"), "ble"),
+    (re.compile(r"ss"), "s"),
+    (re.compile(r"lh"), "j"),
+    (re.compile(r"nh"), "n"),
+    (re.compile(r"ei"), "e"),
+)
+
+
+def _spanish_spelling(token: str) -> str:
+    for pattern, replacement in _PORTUGUESE_SPELLING:
+        token = pattern.sub(replacement, token)
+    return token
+
+
 @lru_cache(maxsize=4096)
 def _resolve_unknown(token: str) -> tuple[str, float] | None:
-    """Map a word the index does not know to a known stem: typo first, then shared prefix."""
+    """Map a word the index does not know to a known stem: Portuguese spelling, typo,
+    then shared prefix."""
     index = _index()
+    spanish = _spanish_spelling(token)
+    if spanish != token and _stem(spanish) in index.weights:
+        return _stem(spanish), 1.0
     if len(token) >= 6:
         # Typos rarely touch the first letter; requiring it avoids "cuesta" -> "encuesta".
         candidates = index.by_initial.get(token[0], ())
@@ -394,7 +575,7 @@ def _score(stems: list[str], surface: dict[str, str]) -> dict[int, float]:
             if lookups >= _MAX_FUZZY_LOOKUPS:
                 continue
             lookups += 1
-            resolved = _resolve_unknown(surface[stem])
+            resolved = _resolve_unknown(surface.get(stem, stem))
             if resolved is None:
                 continue
             stem, factor = resolved
@@ -450,7 +631,7 @@ _LIAISON = re.compile(
     r"\b(?:liaison|mesas?\s+de\s+enlace|enlace\s+table|lt|coordination\s+table|"
     r"mesa\s+de\s+coordinacion|mesa\s+coordinadora)\b"
 )
-_TECHNICAL = re.compile(r"\b(?:technical\s+tables?|mesas?\s+tecnicas?|tt)\b")
+_TECHNICAL = re.compile(r"\b(?:tech(?:nical)?\s+tables?|mesas?\s+tec(?:nicas?|h)?|tt)\b")
 _ANY_TABLE_WORD = re.compile(r"\b(?:mesas?|tables?|tablas?|wt|mt)\b")
 
 
@@ -537,22 +718,55 @@ _REGISTER = re.compile(
     r"registr\w*\s+(?:a\s+)?(?:mi|mis|nuestra|nuestro|nuestras|la|una|our|my|an?)\s+"
     r"(?:organizacion|ong|fundacion|asociacion|colectivo|red|institucion|grupo|entidad|"
     r"organi[sz]ation|ngo|group|network|association|foundation|collective)\w*|"
-    r"register|registering|registration|sign(?:ing)?\s+(?:\w+\s+){0,3}?up|signup|"
-    r"become\s+(?:a\s+)?members?|membership|membresia|ser\s+miembros?|hacer(?:me|nos)\s+miembros?|"
-    r"enrol(?:l)?\s+(?:my|our)\s+(?:organi[sz]ation|ngo))\b"
+    r"(?:me|nos)\s+registr\w*|registr(?:ame|anos|amos)|(?:me|nos)\s+(?:anot|apunt)\w*|"
+    r"(?:anot|apunt)ar(?:me|nos|se)|"
+    r"register|registering|registration|sign(?:ing)?[\s-]+(?:\w+\s+){0,3}?up|signup|"
+    r"sumar\s+a\s+(?:mi|nuestra|nuestro)\s+(?:organizacion|org|ong|red|fundacion|colectivo|"
+    r"asociacion)|"
+    r"become\s+(?:a\s+)?members?|be\s+(?:a\s+)?members?|membership|membresia|"
+    r"(?:listed|included|accepted|admitted)\s+as\s+(?:a\s+)?members?|"
+    r"dar(?:nos|me|la|lo)?\s+de\s+alta|"
+    r"ser\s+(?:miembros?|socios?|integrantes?)|hacer(?:me|nos)\s+(?:miembros?|socios?)|"
+    r"add\s+(?:us|me|our\s+\w+)\s+(?:to|in)\b|agreg(?:ar|uen|uenme|uennos)(?:me|nos)?|"
+    r"enrol(?:l)?\s+(?:my|our)\s+(?:organi[sz]ation|ngo|network|group|collective|association|"
+    r"foundation))\b"
 )
 # Verbs that mean joining something, which may be the Mechanism or anything else ("unirme
-# a la lucha contra la trata"); they count when the question names no topic or names the
-# Mechanism or a table.
+# a la lucha contra la trata"); they count when the rest of the question names no topic or
+# when it names the Mechanism or a table.
 _REGISTER_WEAK = re.compile(
-    r"\b(?:join|joining|joined|unir(?:me|nos|se|te)|nos\s+unimos|me\s+uno|sumar(?:me|nos|se)|"
-    r"nos\s+sumamos|afiliar\w*|afiliacion|formar\s+parte|forme(?:mos)?\s+parte|ser\s+parte|"
-    r"be\s+(?:a\s+)?part\s+of|take\s+part\s+in|participate\s+in|"
-    r"(?:how|where)\s+(?:can|do|could|should)\s+(?:we|i)\s+"
-    r"(?:participate|take\s+part|get\s+involved|apply)|"
+    r"\b(?:(?:join|joining|joined)(?!\s+(?:me|him|her|them|my|his|their)\b)|"
+    r"unir(?:me|nos|se|te)(?!\s+(?:a|con)\s+(?:mi|mis)\b)|nos\s+unimos|me\s+uno|sumar(?:me|nos|se)|"
+    r"nos\s+sumamos|afili\w*|formar\s+parte|forme(?:mos)?\s+parte|ser\s+parte|"
+    r"(?:be|become|becoming)\s+(?:a\s+)?part\s+of|take\s+part\s+in|participate\s+in|"
+    r"(?:can|could|may)\s+(?:we|i|our\s+\w+|my\s+\w+)\s+(?:participate|join|take\s+part|be\s+part)|"
+    r"(?:se\s+puede|podemos|puedo|pueden|podria|podriamos)\s+participar|"
+    r"se\s+(?:puede|pueden)\s+(?:sumar|unir|afiliar)|"
+    r"(?:how|where)\s+(?:can|do|could|should)\s+(?:we|i|my\s+\w+|our\s+\w+)\s+"
+    r"(?:participate|take\s+part|get\s+involved|be\s+involved|apply)|get\s+involved|"
     r"como\s+(?:puedo|podemos|se\s+puede)\s+participar|quiero\s+participar|queremos\s+participar|"
-    r"postular\w*|adherir\w*|ingresar)\b"
+    r"como\s+participamos|postular\w*|adherir\w*|"
+    r"(?:how|where)\s+(?:does|do|can|could)\s+(?:an?\s+|our\s+|my\s+)?"
+    r"(?:organi[sz]ations?|orgs?|ngos?|groups?|networks?|collectives?)\s+"
+    r"(?:apply|join|participate))\b"
 )
+# Verbs of getting into a place or group ("entrar", "integrarnos"): joining only when the
+# Mechanism or a table is named ("entrar al mecanismo", not "entrar al país").
+_REGISTER_ENTER = re.compile(
+    r"\b(?:entrar|entre\s+(?:a|al)|entremos|entramos|ingres(?:ar|e|emos|amos|o)|"
+    r"integrar(?:me|nos|se)|integr(?:e|en|emos)|incorpor\w*|meter(?:me|nos)|get\s+into|be\s+added|"
+    r"participar|participamos|"
+    r"participe|participen|participate|participating)\b"
+)
+# "somos una red de jornaleros", "we are a diaspora group": who is asking, not what
+# about, when the question is whether they can join.
+_SELF_DESCRIPTION = re.compile(
+    r"\b(?:we\s+are|we'?re|i\s+am|i'?m|somos|soy|trabajamos|we\s+work|i\s+work|"
+    r"(?:i|we)\s+represent|represento|representamos|les\s+escrib\w*|writing\s+(?:from|for)|"
+    r"(?:our|my|nuestra|nuestro|mi)\s+(?:org\w*|ngo|ong|group|network|red|fundacion|asociacion|"
+    r"colectivo)\s+(?:works?|is|trabaja|es))\b.*?(?=[.,;:!?]|\by\b|\band\b|\bpero\b|\bbut\b|$)"
+)
+_CLAUSE_END = re.compile(r"[.,;:!?]")
 _MECHANISM = re.compile(
     r"\b(?:mecanismo|mechanism|mesas?|tables?|wt\s*\d|mt\s*\d|plataforma|platform|espacio|"
     r"dialogo|dialogue|members?|miembros?)\b"
@@ -563,31 +777,86 @@ _REGISTER_BLOCK = re.compile(
 )
 _MEETINGS = re.compile(
     r"\b(?:meet|meets|meeting|meetings|reunion|reuniones|reune|reunen|reunimos|reunirse|"
-    r"reunira|reuniran|reunirnos|sesion|sesiones|session|sessions|calendario|calendar|"
+    r"reunira|reuniran|reunirnos|reus?|sesion|sesiones|session|sessions|calendario|calendar|"
     r"schedule|scheduled|cronograma|pledges?|compromisos?|remind\w*|recordatorios?|recuerdame|"
     r"avisame|convocatoria|quarterly|trimestral\w*|cada\s+cuanto|how\s+often|"
+    r"(?:la|una|proxima|siguiente|hay)\s+junta|(?:se|nos)\s+junt(?:a|an|amos|aremos)|juntarnos|"
+    r"(?:el|un|proximo|siguiente|next|the)\s+encuentro|gatherings?|get\s*togethers?|"
+    r"zoom|google\s+meet|videollamada|"
     r"next\s+call|proxima\s+llamada|cuando\s+(?:toca|nos\s+vemos|se\s+ven|es\s+la\s+proxima)|"
     r"regional\s+review|revision\s+regional|examen\s+regional|foro|forum|imrf)\b"
 )
-_HELP = re.compile(
-    r"^\W*(?:hola|holi|hi|hello|hey|buenas|buenos\s+dias|buen\s+dia|buenas\s+tardes|"
-    r"buenas\s+noches|good\s+(?:morning|afternoon|evening)|saludos|que\s+tal|start|help|"
-    r"ayuda|menu|ayudame|gracias|muchas\s+gracias|thanks|thank\s+you)\b|"
+# Words that ask "when / what time / which link" without saying "meeting": they mean the
+# calendar only when the question has no topic of its own ("a qué hora es mañana", not
+# "a qué hora abre el consulado").
+_MEETINGS_WEAK = re.compile(
+    r"\b(?:a\s+que\s+hora|what\s+time(?!\s+is\s+it)|que\s+dia\s+(?:es|toca|sera)|what\s+day|"
+    r"(?:the|next|our|this|today|todays|tomorrow|tomorrows)\s+(?:zoom\s+)?calls?|llamada|link|"
+    r"enlace\s+(?:de|del|para)|invitacion|invite|upcoming|agenda|fechas?|dates|monitoreo|"
+    r"monitoring)\b"
+)
+# Greetings, thanks and small talk: the whole message, give or take fillers ("ok gracias",
+# "hola a todos", "buenas tardes equipo").
+_FILLER = (
+    r"(?:ok|okay|oki|okis|dale|listo|vale|bueno|perfecto|genial|excelente|super|great|cool|"
+    r"perfect|awesome|nice|ah|oh|bien|muy\s+bien|y|and|pues|si|yes)"
+)
+_THANKS_WORDS = (
+    r"(?:gracias|muchas\s+gracias|mil\s+gracias|thanks|thank\s+(?:you|u)|thx|tks|ty|obrigad[oa])"
+)
+_GREETING = re.compile(
+    rf"^\W*(?:{_FILLER}\W+)*(?:{_THANKS_WORDS}|hola+s?|holi+s?|ola+|hi+|hello+|hey+|buenas|"
+    r"buenos\s+dias|buen\s+dia|buenas\s+tardes|buenas\s+noches|"
+    r"good\s+(?:morning|afternoon|evening|day)|saludos|saludo|que\s+tal|que\s+onda|que\s+hubo|"
+    r"quiubo|epa|alo|oi|greetings|howdy|start|help|ayuda|menu|ayudame|auxilio)\b"
+)
+# The bot itself: what it does, how to use it.
+_BOT_HELP = re.compile(
     r"\b(?:what\s+is\s+(?:the\s+)?(?:gcm|global\s+compact|mechanism)|"
-    r"que\s+es\s+(?:el\s+)?(?:gcm|pacto|pmm|mecanismo))\b|"
-    r"\b(?:que\s+(?:puedes|sabes|podes)\s+hacer|que\s+haces|what\s+(?:can|do)\s+you\s+do|"
+    r"que\s+es\s+(?:el\s+)?(?:gcm|pacto|pmm|mecanismo)|"
+    r"que\s+(?:puedes|sabes|podes)(?:\s+hacer)?|que\s+sabe\s+hacer|que\s+haces|"
+    r"what\s+(?:can|do)\s+you\s+(?:do|know)|"
     r"como\s+funciona\w*|how\s+(?:does|do)\s+(?:this|it|you)\s+(?:bot\s+)?work|"
     r"how\s+(?:do|can)\s+i\s+use|como\s+(?:te\s+)?uso|como\s+se\s+usa|para\s+que\s+sirve\w*|"
     r"comandos?|commands?|instrucciones|instructions|quien\s+eres|who\s+are\s+you|"
-    r"what\s+are\s+you|me\s+ayudas|can\s+you\s+help|help\s+me|ayuda|help|menu|usage|"
-    r"options|opciones|bot|chatbot|what\s+is\s+this|que\s+es\s+esto)\b"
+    r"what\s+are\s+you|me\s+ayudas|can\s+you\s+help|menu|usage|options|opciones|bot|"
+    r"chatbot|what\s+is\s+this|que\s+es\s+esto|que\s+(?:hago|se\s+hace|hacemos)\s+aqui|"
+    r"what\s+do\s+(?:i|we)\s+do\s+here|estas\s+ahi|hay\s+alguien|(?:are\s+)?you\s+there|"
+    r"anyone\s+there|anybody\s+there|what\s+(?:topics|questions|things)\s+(?:can|do)\s+you|"
+    r"que\s+(?:temas|preguntas|cosas)\s+(?:puedes|sabes|respondes|contestas)|can\s+you\s+answer|"
+    r"puedes\s+(?:responder|contestar)|como\s+te\s+pregunto|how\s+do\s+i\s+ask)\b"
+)
+# Thanks for something, not a question ("gracias a todos por la reunión de hoy").
+_THANKS = re.compile(rf"^\W*(?:{_FILLER}\W+)*{_THANKS_WORDS}\b")
+_QUESTION = re.compile(
+    r"\?|\b(?:cuando|cuanto|cuantos|como|donde|que\s+\w+\s+(?:es|son|hay)|quien\w*|cual\w*|"
+    r"when|how|where|what|who|which|why|pregunta|consulta|duda|question|query)\b"
+)
+# A bare request for help ("ayuda", "necesito ayuda por favor"), as opposed to "ayuda" in
+# a question about a topic ("necesito ayuda con un trámite en la embajada").
+_HELP_WORD = re.compile(r"\b(?:ayuda|ayudame|help|help\s+me|auxilio)\b")
+# Advertisements and chain messages posted in groups: not questions to the bot.
+_ADVERT = re.compile(
+    r"\b(?:vendo|vendemos|compro|compramos|se\s+vende|for\s+sale|selling|buy\s+now|"
+    r"gan(?:a|ar|e)\s+(?:dinero|plata|dolares)|earn\s+(?:money|cash|\d+)|make\s+money|forex|"
+    r"casino|apuestas|betting|onlyfans|"
+    r"click\s+here|haz\s+clic|dm\s+me|escribeme\s+al\s+privado|inversion\s+garantizada)\b"
 )
 _WHICH_TABLE = re.compile(
     r"\b(?:(?:que|cual|which|what|en\s+que|a\s+que)\s+(?:mesa|table|working\s+table|wt)|"
     r"where\s+do\s+we\s+(?:fit|belong)|donde\s+(?:encaja\w*|entra\w*|cae\w*))\b"
 )
+# "¿qué temas trata la mesa 1?", "what does WT2 cover": a question about a named table,
+# whatever topic words the member adds as context ("somos una red de jornaleros").
+_TABLE_SCOPE = re.compile(
+    r"\b(?:(?:que|what|which|cuales?)\s+(?:\w+\s+){0,2}?(?:temas|objetivos|objectives|topics|"
+    r"themes|issues|hace|hacen|does|cubre|cubren|covers?|ve|trata|tratan)|"
+    r"de\s+que\s+(?:se\s+encarga|trata|va)|tell\s+me\s+about|describe|hablame\s+de|priorities|"
+    r"prioridades|what\s+is\s+(?:\w+\s+){0,3}?about)\b"
+)
 _TABLE_LIST = re.compile(
-    r"\b(?:mesas|tables|estructura|structure|arquitectura|architecture|organi[sz]ed|organizado|"
+    r"\b(?:mesas|tables|estructura\w*|structured?|arquitectura|architecture|organi[sz]ed|"
+    r"organizado|"
     r"prioridades|priorities|plan\s+de\s+trabajo|work\s*plan)\b"
 )
 _OBJECTIVE_LIST = re.compile(r"\b(?:objetivos|objectives|goals|23)\b")
@@ -596,7 +865,7 @@ _OBJECTIVE_LIST = re.compile(r"\b(?:objetivos|objectives|goals|23)\b")
 _TOPIC_MIN = 1.8  # below: no topic at all
 _TOPIC_CONFIDENT = 2.4
 _TOPIC_MARGIN = 1.25  # best must beat the runner-up by this factor to be confident
-_TOPIC_OVER_TABLE = 3.0  # a named table plus a topic this strong is a topic question
+_TOPIC_OVER_TABLE = 2.8  # a named table plus a topic this strong is a topic question
 _SECONDARY = 0.35  # alternatives kept if they reach this fraction of the best score
 
 
@@ -663,9 +932,44 @@ def detect_language(text: str) -> str | None:
 # Understanding
 # --------------------------------------------------------------------------------------
 
+# The words the intent cues are made of, for typo correction ("metting", "regsiter",
+# "incribir", "reunon"): the regexes above only see correct spellings.
+_CUE_WORDS = tuple(
+    """
+    meeting meetings reunion reuniones schedule calendar calendario session sessions sesion
+    sesiones quarterly trimestral pledges compromisos register registration registrar
+    registrarme registrarnos registro inscribir inscribirme inscribirnos inscripcion
+    membership membresia
+    """.split()
+)
+_CUE_TOKEN = re.compile(r"[a-z]{5,}")
+_LONG_RUN = re.compile(r"([a-z])\1{2,}")  # "ayudaaa", "graciaaas", "pleeease"
+
+
+@lru_cache(maxsize=4096)
+def _cue_spelling(token: str) -> str:
+    """The intent cue word a misspelt token stands for, or the token itself."""
+    index = _index()
+    if token in _CUE_WORDS or token in _STOPWORDS or token in index.word_stem:
+        return token
+    found = process.extractOne(token, _CUE_WORDS, scorer=fuzz.ratio, score_cutoff=85.0)
+    if found is None or found[0][0] != token[0]:
+        return token
+    cue = found[0]
+    if cue.startswith(token) or token.startswith(cue[:-1]):
+        return token  # another form of the word ("registra", "reunio"), not a typo
+    return cue
+
+
+def _fix_cue_typos(folded: str) -> str:
+    return _CUE_TOKEN.sub(lambda m: _cue_spelling(m.group()), folded)
+
 
 def _ranked(scores: dict[int, float]) -> list[tuple[int, float]]:
-    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+    """Best first; on a tie the objective the question mentions first wins (``scores`` is
+    filled in the question's word order): "el consulado cerró y no hay cómo hacer
+    trámites" is about the consulate."""
+    return sorted(scores.items(), key=lambda item: -round(item[1], 9))
 
 
 def _tables_for(objectives: Iterable[int]) -> tuple[str, ...]:
@@ -686,6 +990,70 @@ def understand(text: str) -> Understanding:
         return Understanding("unknown")
 
 
+@dataclass(frozen=True)
+class _Topic:
+    """How strongly a text points to objectives."""
+
+    top: tuple[int, ...]  # up to 3 objectives worth naming, best first
+    best: float
+    confident: bool
+
+    @property
+    def present(self) -> bool:
+        return self.best >= _TOPIC_MIN
+
+
+def _topic(unnamed: str) -> tuple[_Topic, list[str]]:
+    """The topic of folded text whose table names are blanked, and its content stems."""
+    frame_tokens = _tokens(_QUESTION_FRAMES.sub(" ", unnamed))
+    stems = _content_stems(frame_tokens)
+    surface: dict[str, str] = {}  # stem -> the word it came from, for typo matching
+    for token in frame_tokens:
+        surface.setdefault(_stem(_CANONICAL.get(token, token)), token)
+    ranked = _ranked(_score(stems, surface))
+    best = ranked[0][1] if ranked else 0.0
+    second = ranked[1][1] if len(ranked) > 1 else 0.0
+    top = tuple(n for n, s in ranked[:3] if s >= max(_TOPIC_MIN, _SECONDARY * best))
+    confident = best >= _TOPIC_CONFIDENT and best >= _TOPIC_MARGIN * second
+    return _Topic(top, best, confident), stems
+
+
+def _wants_in(folded: str, unnamed: str, topic: _Topic) -> bool:
+    """Whether the member asks to join the Mechanism (register intent)."""
+    if _REGISTER_BLOCK.search(folded):
+        return False
+    if _REGISTER.search(folded):
+        return True
+    mechanism = bool(_MECHANISM.search(folded))
+    if _REGISTER_ENTER.search(folded) and mechanism:
+        return True
+    cue = _REGISTER_WEAK.search(unnamed)
+    if cue is None:
+        return False
+    if mechanism or not topic.confident:
+        return True
+    # "quiero unirme a la lucha contra la xenofobia": joining a cause, not the Mechanism.
+    tail = _CLAUSE_END.split(unnamed[cue.end() :], maxsplit=1)[0]
+    if _content_stems(_tokens(tail)):
+        return False
+    # "We are a diaspora group. Can we participate?": the topic is who is asking.
+    rest = _SELF_DESCRIPTION.sub(" ", _REGISTER_WEAK.sub(" ", unnamed))
+    return not _topic(rest)[0].confident
+
+
+def _topic_beats_tables(folded: str, unnamed: str, tables: list[str], topic: _Topic) -> bool:
+    """Whether a question naming a table is really about a topic ("la mesa 2 ve lo de los
+    polleros?") rather than about the table itself."""
+    if set(tables) & {"LT", "TT"} or topic.best < _TOPIC_OVER_TABLE:
+        return False
+    if not _TABLE_SCOPE.search(unnamed):
+        return True
+    # "somos una red de jornaleros, ¿qué temas trata la mesa 1?": words before the table
+    # are the member's context; only a topic after it ("... con las remesas") counts.
+    start = next((i for i, (a, b) in enumerate(zip(folded, unnamed)) if a != b), len(folded))
+    return _topic(unnamed[start:])[0].best >= _TOPIC_OVER_TABLE
+
+
 def _understand(text: str) -> Understanding:
     raw = text[:_MAX_CHARS]
     folded = fold(raw)
@@ -693,25 +1061,15 @@ def _understand(text: str) -> Understanding:
     language = _language(tokens, raw)
     if not tokens:
         return Understanding("unknown", language=language)
+    folded = _fix_cue_typos(_LONG_RUN.sub(r"\1", folded))
 
     tables, unnamed = _table_mentions(folded)
-    frame_tokens = _tokens(_QUESTION_FRAMES.sub(" ", unnamed))
-    stems = _content_stems(frame_tokens)
-    surface: dict[str, str] = {}  # stem -> the word it came from, for typo matching
-    for token in frame_tokens:
-        surface.setdefault(_stem(token), token)
-    ranked = _ranked(_score(stems, surface))
-    best = ranked[0][1] if ranked else 0.0
-    second = ranked[1][1] if len(ranked) > 1 else 0.0
-    top = tuple(n for n, s in ranked[:3] if s >= max(_TOPIC_MIN, _SECONDARY * best))
-    topic_confident = best >= _TOPIC_CONFIDENT and best >= _TOPIC_MARGIN * second
-    has_topic = best >= _TOPIC_MIN
-
+    topic, stems = _topic(unnamed)
     asked = _objective_numbers(folded, stems)
     numbers = [n for n in asked if 1 <= n <= 23]
 
     def topic_result(intent: str) -> Understanding:
-        objectives = tuple(numbers) or (top if topic_confident else ())
+        objectives = tuple(numbers) or (topic.top if topic.confident else ())
         return Understanding(
             intent,
             objectives=objectives,
@@ -720,14 +1078,16 @@ def _understand(text: str) -> Understanding:
             language=language,
         )
 
-    which_table = bool(_WHICH_TABLE.search(folded))
-    wants_in = bool(_REGISTER.search(folded)) or bool(
-        _REGISTER_WEAK.search(folded) and (not topic_confident or _MECHANISM.search(folded))
-    )
-    if wants_in and not _REGISTER_BLOCK.search(folded):
-        if not (which_table and topic_confident and not tables):
+    if _ADVERT.search(folded) and not (asked or tables):
+        return Understanding("unknown", language=language)
+    if _THANKS.search(folded) and not _QUESTION.search(folded):
+        return Understanding("help", confident=True, language=language)
+    if _wants_in(folded, unnamed, topic):
+        if not (_WHICH_TABLE.search(folded) and topic.confident and not tables):
             return topic_result("register")
-    if _MEETINGS.search(folded):
+    if _MEETINGS.search(folded) or (
+        _MEETINGS_WEAK.search(unnamed) and not (topic.present or asked)
+    ):
         return topic_result("meetings")
 
     if asked:
@@ -738,21 +1098,23 @@ def _understand(text: str) -> Understanding:
             confident=bool(numbers),
             language=language,
         )
-    thematic = not set(tables) & {"LT", "TT"}
-    if tables and not (thematic and has_topic and best >= _TOPIC_OVER_TABLE):
+    if tables and not _topic_beats_tables(folded, unnamed, tables, topic):
         return Understanding("table", tables=tuple(tables), confident=True, language=language)
-    if has_topic and (topic_confident or not _HELP.search(folded)):
+    small_talk = bool(_GREETING.search(folded) or _BOT_HELP.search(folded))
+    if topic.present and (topic.confident or not small_talk):
         return Understanding(
             "objective",
-            objectives=top,
-            tables=_tables_for(top),
-            confident=topic_confident,
+            objectives=topic.top,
+            tables=_tables_for(topic.top),
+            confident=topic.confident,
             language=language,
         )
-    if _HELP.search(folded):
+    if _BOT_HELP.search(folded):
         return Understanding("help", confident=True, language=language)
     if _TABLE_LIST.search(folded):
         return Understanding("table", confident=True, language=language)
     if _OBJECTIVE_LIST.search(folded):
         return Understanding("objective", confident=True, language=language)
+    if small_talk or _HELP_WORD.search(folded):
+        return Understanding("help", confident=True, language=language)
     return Understanding("unknown", language=language)

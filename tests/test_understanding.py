@@ -3,6 +3,12 @@
 The TSV (columns lang, text, intent, objectives, tables) holds members' phrasings in both
 languages.  Its last ~430 rows are four fresh sets written after the first tuning round to
 check generalisation; each was scored before any keyword was adjusted for it.
+
+tests/data/heldout.tsv (same columns) was written by a second engineer without looking at
+the keywords or questions.tsv, as members type on a phone: slang, typos, no accents, some
+portuñol, long messages with context.  Rows 1-240 are the first set (scored 0.960 / 0.961
+/ 0.946 objective / table / intent before the second tuning round), rows 241-300 and
+301-360 two later fresh sets (untouched: 0.762 / 0.857 / 0.983 and 0.891 / 0.902 / 0.933).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from handlers.understanding import INTENTS, Understanding, detect_language, unde
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = ROOT / "tests" / "data" / "questions.tsv"
+HELDOUT = ROOT / "tests" / "data" / "heldout.tsv"
 REFERENCE = ROOT.parent / "shared" / "reference" / "gcm_objectives.tsv"
 
 # Floors just below what the current version reaches on the whole set
@@ -27,6 +34,12 @@ REFERENCE = ROOT.parent / "shared" / "reference" / "gcm_objectives.tsv"
 MIN_OBJECTIVE = 0.98
 MIN_TABLE = 0.98
 MIN_INTENT = 0.98
+
+# Floors on the held-out set, just below what the current version reaches there
+# (objective 0.992, table 1.000, intent 1.000).
+HELDOUT_MIN_OBJECTIVE = 0.98
+HELDOUT_MIN_TABLE = 0.98
+HELDOUT_MIN_INTENT = 0.98
 
 
 @dataclass(frozen=True)
@@ -38,8 +51,8 @@ class Row:
     tables: frozenset[str]
 
 
-def _load_rows() -> list[Row]:
-    with QUESTIONS.open(encoding="utf-8", newline="") as fh:
+def _load_rows(path: Path = QUESTIONS) -> list[Row]:
+    with path.open(encoding="utf-8", newline="") as fh:
         return [
             Row(
                 lang=r["lang"],
@@ -53,11 +66,19 @@ def _load_rows() -> list[Row]:
 
 
 ROWS = _load_rows()
+HELDOUT_ROWS = _load_rows(HELDOUT)
+
+# (rows, objective floor, table floor, intent floor) of each evaluation set
+EVAL_SETS = {
+    "questions": (ROWS, MIN_OBJECTIVE, MIN_TABLE, MIN_INTENT),
+    "heldout": (HELDOUT_ROWS, HELDOUT_MIN_OBJECTIVE, HELDOUT_MIN_TABLE, HELDOUT_MIN_INTENT),
+}
 
 
-@pytest.fixture(scope="module")
-def answers() -> list[Understanding]:
-    return [understand(row.text) for row in ROWS]
+@pytest.fixture(scope="module", params=sorted(EVAL_SETS))
+def eval_set(request: pytest.FixtureRequest) -> tuple[list[Row], list[Understanding], str]:
+    rows = EVAL_SETS[request.param][0]
+    return rows, [understand(row.text) for row in rows], request.param
 
 
 # --- the evaluation set itself --------------------------------------------------------
@@ -73,38 +94,52 @@ def test_eval_set_shape() -> None:
     assert {n for r in ROWS for n in r.objectives} == set(range(1, 24))
 
 
+def test_heldout_set_shape() -> None:
+    assert len(HELDOUT_ROWS) >= 360
+    assert sum(r.lang == "es" for r in HELDOUT_ROWS) == sum(r.lang == "en" for r in HELDOUT_ROWS)
+    assert {r.intent for r in HELDOUT_ROWS} == set(INTENTS)
+    assert all(r.objectives <= set(range(1, 24)) for r in HELDOUT_ROWS)
+    assert all(r.tables <= set(TABLE_CODES) for r in HELDOUT_ROWS)
+    assert {n for r in HELDOUT_ROWS for n in r.objectives} == set(range(1, 24))
+
+
 # --- accuracy -------------------------------------------------------------------------
 
 
-def test_objective_top1_accuracy(answers: list[Understanding]) -> None:
-    rows = [(r, a) for r, a in zip(ROWS, answers) if r.objectives]
+def test_objective_top1_accuracy(eval_set: tuple[list[Row], list[Understanding], str]) -> None:
+    all_rows, answers, name = eval_set
+    rows = [(r, a) for r, a in zip(all_rows, answers) if r.objectives]
     misses = [
         (r.text, a.objectives)
         for r, a in rows
         if not (a.objectives and a.objectives[0] in r.objectives)
     ]
-    assert 1 - len(misses) / len(rows) >= MIN_OBJECTIVE, misses
+    assert 1 - len(misses) / len(rows) >= EVAL_SETS[name][1], misses
 
 
-def test_table_accuracy(answers: list[Understanding]) -> None:
-    rows = [(r, a) for r, a in zip(ROWS, answers) if r.tables]
+def test_table_accuracy(eval_set: tuple[list[Row], list[Understanding], str]) -> None:
+    all_rows, answers, name = eval_set
+    rows = [(r, a) for r, a in zip(all_rows, answers) if r.tables]
     misses = [(r.text, a.tables) for r, a in rows if not (a.tables and a.tables[0] in r.tables)]
-    assert 1 - len(misses) / len(rows) >= MIN_TABLE, misses
+    assert 1 - len(misses) / len(rows) >= EVAL_SETS[name][2], misses
 
 
-def test_intent_accuracy(answers: list[Understanding]) -> None:
-    misses = [(r.text, r.intent, a.intent) for r, a in zip(ROWS, answers) if r.intent != a.intent]
-    assert 1 - len(misses) / len(ROWS) >= MIN_INTENT, misses
+def test_intent_accuracy(eval_set: tuple[list[Row], list[Understanding], str]) -> None:
+    rows, answers, name = eval_set
+    misses = [(r.text, r.intent, a.intent) for r, a in zip(rows, answers) if r.intent != a.intent]
+    assert 1 - len(misses) / len(rows) >= EVAL_SETS[name][3], misses
 
 
-def test_answers_are_well_formed(answers: list[Understanding]) -> None:
-    for answer in answers:
+def test_answers_are_well_formed(eval_set: tuple[list[Row], list[Understanding], str]) -> None:
+    for answer in eval_set[1]:
         _assert_well_formed(answer)
 
 
-def test_objective_answers_lead_with_their_table(answers: list[Understanding]) -> None:
+def test_objective_answers_lead_with_their_table(
+    eval_set: tuple[list[Row], list[Understanding], str],
+) -> None:
     knowledge = load_knowledge()
-    for answer in answers:
+    for answer in eval_set[1]:
         if answer.intent == "objective" and answer.objectives:
             assert answer.tables[0] == knowledge.objectives[answer.objectives[0]].table
 
@@ -116,9 +151,10 @@ def test_latency_p99_under_5ms() -> None:
     run of each question still pays its cold typo look-ups.
     """
     understand("warm-up")  # one-off index build
-    runs: list[list[float]] = [[] for _ in ROWS]
+    rows = ROWS + HELDOUT_ROWS
+    runs: list[list[float]] = [[] for _ in rows]
     for _ in range(3):
-        for timings, row in zip(runs, ROWS):
+        for timings, row in zip(runs, rows):
             start = time.perf_counter()
             understand(row.text)
             timings.append(time.perf_counter() - start)
@@ -154,6 +190,41 @@ def test_latency_p99_under_5ms() -> None:
     ],
 )
 def test_examples(text: str, intent: str, objective: int | None, table: str | None) -> None:
+    answer = understand(text)
+    assert answer.intent == intent
+    assert (answer.objectives[0] if answer.objectives else None) == objective
+    assert (answer.tables[0] if answer.tables else None) == table
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "objective", "table"),
+    [
+        # regional slang, portuñol, cue phrases made of common words
+        ("envios de pisto a guate", "objective", 20, "WT3"),
+        ("no hay chamba en mi pueblo, por eso se van los jovenes", "objective", 2, "WT1"),
+        ("remessas pra familia no brasil", "objective", 20, "WT3"),
+        ("os haitianos sofrem muito preconceito", "objective", 17, "WT4"),
+        ("¿cuántos nicas han llegado a Costa Rica?", "objective", 1, "WT4"),
+        # misspelt or stretched intent words, thanks, advertisements
+        ("next metting?", "meetings", None, None),
+        ("a que hora es la reu de mañana", "meetings", None, None),
+        ("como me registor", "register", None, None),
+        ("ok gracias", "help", None, None),
+        ("ayudaaa", "help", None, None),
+        ("gracias a todos por la reunión de hoy!", "help", None, None),
+        ("vendo celular usado barato", "unknown", None, None),
+        # "ayuda" inside a topic question; joining a cause or the Mechanism
+        ("la embajada no contesta, necesito ayuda con un trámite", "objective", 14, "WT3"),
+        ("We are a diaspora group in Toronto. Can we participate?", "register", None, None),
+        ("how can I participate in local politics as a migrant", "objective", 16, "WT3"),
+        # a named table: context before it, topic after it
+        ("somos una red de jornaleros, ¿qué temas trata la mesa 1?", "table", None, "WT1"),
+        ("¿qué hace la mesa 3 con las remesas?", "objective", 20, "WT3"),
+    ],
+)
+def test_everyday_phrasing(
+    text: str, intent: str, objective: int | None, table: str | None
+) -> None:
     answer = understand(text)
     assert answer.intent == intent
     assert (answer.objectives[0] if answer.objectives else None) == objective
@@ -268,8 +339,9 @@ def test_detect_language(text: str, lang: str | None) -> None:
     assert detect_language(text) == lang
 
 
-def test_detect_language_on_eval_set() -> None:
-    guesses = [(row.lang, detect_language(row.text)) for row in ROWS]
+@pytest.mark.parametrize("name", sorted(EVAL_SETS))
+def test_detect_language_on_eval_set(name: str) -> None:
+    guesses = [(row.lang, detect_language(row.text)) for row in EVAL_SETS[name][0]]
     decided = [(lang, guess) for lang, guess in guesses if guess is not None]
     assert len(decided) / len(guesses) >= 0.93
     wrong = [g for g in decided if g[0] != g[1]]
