@@ -1,0 +1,177 @@
+"""Events in and content out, on nio's own event and room objects (no homeserver needed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from nio import MatrixRoom, RoomMessageText
+
+from bot.adapters.matrix_events import Me, incoming, strip_mentions, strip_reply_fallback
+from bot.adapters.matrix_queues import Checkpoints
+from bot.adapters.matrix_render import bang_commands, html_lines, notice
+from bot.adapters.matrix_rooms import invitation_allowed
+from handlers.message import Button, Reply
+
+BOT = "@gcmbot:un.org"
+ME = Me(BOT, ("GCM Bot",))
+OURS = {"objetivo", "objective", "mesa", "help", "ayuda"}
+
+
+def is_ours(name: str) -> bool:
+    return name.lower() in OURS
+
+
+def room(members: int) -> MatrixRoom:
+    matrix_room = MatrixRoom("!room:un.org", BOT)
+    matrix_room.add_member(BOT, "GCM Bot", None)
+    for n in range(members - 1):
+        matrix_room.add_member(f"@member{n}:example.org", f"Member {n}", None)
+    return matrix_room
+
+
+def event(body: str, **content: Any) -> RoomMessageText:
+    parsed = RoomMessageText.from_dict(
+        {
+            "type": "m.room.message",
+            "event_id": "$question",
+            "sender": "@member0:example.org",
+            "origin_server_ts": 1,
+            "content": {"msgtype": "m.text", "body": body, **content},
+        }
+    )
+    assert isinstance(parsed, RoomMessageText)
+    return parsed
+
+
+def test_group_commands_are_ours_and_chatter_is_not() -> None:
+    group = room(3)
+    message = incoming(event("!objetivo 10"), group, ME, is_ours)
+    assert message is not None
+    assert (message.text, message.private, message.message_id) == ("!objetivo 10", False, "$question")
+    assert message.chat.chat_id == "!room:un.org" and message.sender.key == "matrix:@member0:example.org"
+    assert incoming(event("hola a todos"), group, ME, is_ours) is None
+    assert incoming(event("!ban @spam:example.org"), group, ME, is_ours) is None
+
+
+def test_direct_rooms_take_everything() -> None:
+    message = incoming(event("hola"), room(2), ME, is_ours)
+    assert message is not None and message.private and message.text == "hola"
+
+
+@pytest.mark.parametrize(
+    ("body", "content"),
+    [
+        (
+            "GCM Bot: ¿qué es el objetivo 10?",
+            {
+                "format": "org.matrix.custom.html",
+                "formatted_body": (
+                    '<a href="https://matrix.to/#/%40gcmbot%3Aun.org">GCM Bot</a>: ¿qué es el objetivo 10?'
+                ),
+            },
+        ),
+        ("¿qué es el objetivo 10?", {"m.mentions": {"user_ids": [BOT]}}),
+        ("@gcmbot:un.org ¿qué es el objetivo 10?", {}),
+        ("gcm bot, ¿qué es el objetivo 10?", {}),
+    ],
+)
+def test_mentions_are_recognised_and_removed(body: str, content: dict[str, Any]) -> None:
+    message = incoming(event(body, **content), room(3), ME, is_ours)
+    assert message is not None and message.text == "¿qué es el objetivo 10?"
+
+
+def test_own_messages_and_edits_are_dropped() -> None:
+    own = event("!objetivo 1")
+    own.sender = BOT
+    assert incoming(own, room(2), ME, is_ours) is None
+    edit = event("* !objetivo 2", **{"m.relates_to": {"rel_type": "m.replace", "event_id": "$old"}})
+    assert incoming(edit, room(2), ME, is_ours) is None
+
+
+def test_a_reply_to_the_bot_is_addressed_to_it_without_the_quote() -> None:
+    me = Me(BOT, ("GCM Bot",), sent={"$answer"})
+    reply = event(
+        "> <@gcmbot:un.org> Objetivo 10\n\n¿y el 11?", **{"m.relates_to": {"m.in_reply_to": {"event_id": "$answer"}}}
+    )
+    message = incoming(reply, room(3), me, is_ours)
+    assert message is not None and message.text == "¿y el 11?"
+    assert strip_reply_fallback("> quoted only") == "> quoted only"
+    assert strip_mentions("hola GCM Bot, ¿y el 11?", ["GCM Bot"]) == "hola ¿y el 11?"
+
+
+def test_a_thread_message_after_the_bot_s_answer_is_not_a_reply_to_it() -> None:
+    me = Me(BOT, ("GCM Bot",), sent={"$answer"})
+    chatter = event(
+        "gracias",
+        **{
+            "m.relates_to": {
+                "rel_type": "m.thread",
+                "event_id": "$root",
+                "is_falling_back": True,
+                "m.in_reply_to": {"event_id": "$answer"},
+            }
+        },
+    )
+    assert incoming(chatter, room(3), me, is_ours) is None
+
+
+def test_the_bot_quoted_in_a_reply_between_members_is_not_a_mention() -> None:
+    reply = event(
+        "> <@member1:example.org> GCM Bot said objective 10\n\nthanks!",
+        format="org.matrix.custom.html",
+        formatted_body=(
+            '<mx-reply><blockquote><a href="https://matrix.to/#/@gcmbot:un.org">GCM Bot</a> said objective 10'
+            "</blockquote></mx-reply>thanks!"
+        ),
+        **{"m.relates_to": {"m.in_reply_to": {"event_id": "$someone_else"}}},
+    )
+    assert incoming(reply, room(3), ME, is_ours) is None
+
+
+def test_commands_are_written_with_an_exclamation_mark_where_they_are_ours() -> None:
+    markup = '/objetivo 10 <code>/mesa WT2</code> (/help) <a href="https://t.me/x/objetivo">x</a> </b> /unknown'
+    assert bang_commands(markup, is_ours) == (
+        '!objetivo 10 <code>!mesa WT2</code> (!help) <a href="https://t.me/x/objetivo">x</a> </b> /unknown'
+    )
+
+
+def test_notice_content() -> None:
+    reply = Reply(
+        "<b>Objetivo 10</b>\nVer <pre>a\nb</pre>",
+        buttons=((Button("WT2 · Mesa 2", "/mesa WT2"), Button("10", "10")),),
+    )
+    content = notice(reply, is_ours, in_reply_to="$question", mention="@member0:example.org")
+    assert content["msgtype"] == "m.notice"
+    assert content["body"] == "Objetivo 10\nVer a\nb\n\n!mesa WT2 — WT2 · Mesa 2\n10"
+    assert content["formatted_body"] == (
+        "<b>Objetivo 10</b><br>Ver <pre>a\nb</pre><br><br><code>!mesa WT2</code> — WT2 · Mesa 2<br><code>10</code>"
+    )
+    assert content["m.relates_to"] == {"m.in_reply_to": {"event_id": "$question"}}
+    assert content["m.mentions"] == {"user_ids": ["@member0:example.org"]}
+    assert html_lines("a\nb") == "a<br>b"
+
+
+def test_allowed_servers() -> None:
+    allowed = frozenset({"example.org", "UN.org"})
+    assert invitation_allowed("@ana:un.org", allowed)
+    assert not invitation_allowed("@eve:evil.example", allowed)
+    assert not invitation_allowed(None, allowed)
+    assert invitation_allowed("@eve:evil.example", frozenset())
+
+
+async def test_checkpoints_save_a_position_once_everything_before_it_is_done() -> None:
+    saved: list[str] = []
+
+    async def save(token: str) -> None:
+        saved.append(token)
+
+    checkpoints = Checkpoints(save)
+    first, second = checkpoints.open("s1"), checkpoints.open("s2")
+    first.pending = second.pending = 1
+    await checkpoints.seal(first)
+    await checkpoints.seal(second)
+    await checkpoints.done(second)
+    assert saved == []
+    await checkpoints.done(first)
+    assert saved == ["s2"]
