@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from handlers.message import Message, Reply
+
+if TYPE_CHECKING:
+    from handlers.core import Core
 
 
 class Status(enum.Enum):
@@ -29,6 +32,9 @@ class Delivery:
 
 class Hub(Protocol):
     """What adapters hand received messages to: the core's answers are routed from there."""
+
+    core: Core
+    """For what a platform shows besides replies (Telegram's command menu, chat languages)."""
 
     async def dispatch(self, message: Message) -> None: ...
 
