@@ -6,11 +6,12 @@ import logging
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from handlers.dialogues import State
 from handlers.errors import Forbidden
 from handlers.i18n import _
 from handlers.message import Address, Answer, Attachment, Button, Message, Reply
 from handlers.understanding import Understanding
-from storage import conversations, roles
+from storage import roles
 
 if TYPE_CHECKING:
     from handlers.core import Core
@@ -26,15 +27,6 @@ class ChatInfo:
     timezone: str | None
     private: bool
     active: bool = True
-
-
-@dataclass
-class State:
-    """A dialogue in progress: which flow, which step, and the answers so far."""
-
-    flow: str
-    step: str
-    data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -121,16 +113,10 @@ class Context:
         return chat.platform, chat.chat_id or "", self.message.sender.id
 
     async def state(self) -> State | None:
-        async with self.core.db.transaction() as session:
-            row = await conversations.get_conversation(session, *self._key())
-            return State(row.flow, row.step, dict(row.data)) if row else None
+        return await self.core.dialogues.get(self._key())
 
     async def save_state(self, state: State) -> None:
-        async with self.core.db.transaction() as session:
-            await conversations.save_conversation(
-                session, *self._key(), flow=state.flow, step=state.step, data=state.data
-            )
+        await self.core.dialogues.save(self._key(), state)
 
     async def end_state(self) -> None:
-        async with self.core.db.transaction() as session:
-            await conversations.end_conversation(session, *self._key())
+        await self.core.dialogues.end(self._key())

@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from handlers.clock import Clock, SystemClock
-from handlers.context import ChatInfo, Context, State
+from handlers.context import ChatInfo, Context
+from handlers.dialogues import Dialogues, State
 from handlers.errors import UserError
 from handlers.i18n import _, normalize_language, use_locale
 from handlers.knowledge import fold
@@ -55,6 +56,7 @@ class Core:
         self.commands = CommandTable(registries)
         self._chats: dict[tuple[str, str], ChatInfo] = {}
         self._seen: set[tuple[str, str, str | None, str, str | None]] = set()
+        self.dialogues = Dialogues(db)
 
     async def handle(self, message: Message) -> list[Reply]:
         """Answer one message; never raises."""
