@@ -52,6 +52,10 @@ test: install-test
 
 bench: install-test
 	$(BIN)/python bench/qa.py
+	$(BIN)/python bench/telegram_throughput.py
+	$(BIN)/python bench/matrix_latency.py
+	$(BIN)/python bench/broadcast.py
+	$(BIN)/python bench/scheduler.py
 
 clean:
 	rm -rf $(VENV) $(SYNAPSE_VENV) data

@@ -7,7 +7,9 @@ import logging
 
 from bot.adapters.base import Adapter, Delivery, Status
 from bot.config import Settings
-from handlers import basics
+from bot.delivery import Sender, grace_window
+from bot.scheduler import Scheduler
+from handlers import approval, audit, basics, broadcast, meetings, members, pledges, registration, roles, subscriptions
 from handlers.clock import Clock
 from handlers.core import Core
 from handlers.message import Message, Reply
@@ -19,7 +21,18 @@ log = logging.getLogger(__name__)
 
 def registries() -> list[Registry]:
     """Every feature's commands, flows and intents, composed into one core."""
-    return [basics.registry]
+    return [
+        basics.registry,
+        registration.registry,
+        approval.registry,
+        members.registry,
+        roles.registry,
+        audit.registry,
+        meetings.registry,
+        subscriptions.registry,
+        broadcast.registry,
+        pledges.registry,
+    ]
 
 
 class App:
@@ -28,6 +41,8 @@ class App:
         self.db = Database(settings.database_url)
         self.core = Core(self.db, settings.core_config(), registries(), clock)
         self.adapters: dict[str, Adapter] = {}
+        self.sender = Sender(self, grace=grace_window(settings.reminder_grace))
+        self.scheduler = Scheduler(self.sender, self.core.clock)
 
     def add(self, adapter: Adapter) -> None:
         self.adapters[adapter.platform] = adapter
@@ -42,6 +57,7 @@ class App:
         """Answer a message: each reply goes out through the adapter of its platform."""
         for reply in await self.core.handle(message):
             await self.deliver(reply)
+        self.scheduler.wake()  # the message may have planned something (a broadcast, a moved meeting)
 
     async def deliver(self, reply: Reply) -> Delivery:
         if reply.to is None:
@@ -78,10 +94,12 @@ class App:
         try:
             for adapter in self.configured_adapters():
                 self.add(adapter)
+            await self.scheduler.start()
             async with asyncio.TaskGroup() as group:
                 tasks = [group.create_task(a.run(self)) for a in self.adapters.values()]
                 await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
                 for task in tasks:
                     task.cancel()
         finally:
+            await self.scheduler.stop()
             await self.close()

@@ -1,0 +1,173 @@
+"""Broadcasts: a secretary's message to every chat following a table and to every member
+organisation's contact in private, shown as a preview first and sent only once confirmed.
+
+The draft is a notice in the outbox (status ``draft``); confirming it is one conditional
+UPDATE (``draft -> pending``), so pressing "Send" twice sends once. When every delivery is
+final, the outbox reports to the chat where it was confirmed (see :mod:`handlers.notices`).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers import recipients
+from handlers.basics import command_text, table_label
+from handlers.context import Context
+from handlers.errors import UserError
+from handlers.i18n import N_, _, current_locale
+from handlers.knowledge import fold, load_knowledge
+from handlers.markup import bold, esc
+from handlers.meetings import read_table, require_organiser
+from handlers.message import Button, Reply
+from handlers.registry import Registry
+from storage import audit, deliveries
+from storage.deliveries import Notice, Recipient
+
+registry = Registry()
+
+ALL = "all"
+MAX_TEXT = 3500
+"""Telegram shows 4,096 characters per message; the header needs the rest."""
+
+_ALL_WORDS = {"all", "todas", "todos", "todo"}
+_CONFIRM_WORDS = {"confirm", "confirmar", "send", "enviar"}
+_CANCEL_WORDS = {"cancel", "cancelar", "anular", "discard", "descartar"}
+_WORDS = {"en": {"confirm": "confirm", "cancel": "cancel"}, "es": {"confirm": "confirmar", "cancel": "cancelar"}}
+_FIRST_WORD = re.compile(r"^(\S+)\s*(.*)$", re.S)
+
+
+def target_label(target: str) -> str:
+    """``WT2``, or "all tables" in the current language."""
+    return _("all tables") if target == ALL else target
+
+
+def broadcast_text(target: str, body: str) -> str:
+    """What recipients see: who it is from, then the secretary's text as written."""
+    if target == ALL:
+        head = _("Message from the mechanism's coordination")
+    else:
+        head = _("Message from the secretariat of {table}").format(table=table_label(load_knowledge().tables[target]))
+    return f"📢 {bold(head)}\n\n{esc(body)}"
+
+
+async def audience(session: AsyncSession, target: str) -> tuple[list[Recipient], int]:
+    """Everyone a broadcast to ``target`` reaches, and how many of them are subscribed chats."""
+    tables = None if target == ALL else [target]
+    chats = await recipients.table_chats(session, tables)
+    everyone = recipients.unique([*chats, *await recipients.member_contacts(session, tables)])
+    return everyone, len(chats)
+
+
+def _word(name: str) -> str:
+    return _WORDS.get(current_locale(), _WORDS["en"])[name]
+
+
+@registry.command(
+    "broadcast", "difundir",
+    help=N_("Send a message to a table's chats and member organisations (secretaries)"),
+    args=N_("WT1-WT4|LT|TT|all text"),
+    privileged=True,
+)
+async def broadcast(ctx: Context) -> Reply:
+    await require_organiser(ctx)
+    match = _FIRST_WORD.match(ctx.args.strip())
+    if match is None:
+        return ctx.reply(usage(ctx))
+    first, rest = match.group(1), match.group(2).strip()
+    word = fold(first)
+    if word in _CONFIRM_WORDS:
+        return await confirm(ctx, rest)
+    if word in _CANCEL_WORDS:
+        return await discard(ctx, rest)
+    target = ALL if word in _ALL_WORDS else read_table(first)
+    await _require(ctx, target)
+    if not rest:
+        raise UserError(usage(ctx))
+    if len(rest) > MAX_TEXT:
+        raise UserError(esc(_("The message is too long: {count} characters, at most {limit}.").format(
+            count=len(rest), limit=MAX_TEXT
+        )))
+    return await draft(ctx, target, rest)
+
+
+def usage(ctx: Context) -> str:
+    return esc(_("Write the message after the table, e.g. {example}. Administrators can write to everyone: {all}").format(
+        example=command_text(ctx, "broadcast", "WT2 …"), all=command_text(ctx, "broadcast", f"{ALL} …")
+    ))
+
+
+async def _require(ctx: Context, target: str) -> None:
+    if target == ALL:
+        await ctx.require_admin()
+    else:
+        await ctx.require_secretary(target)
+
+
+async def draft(ctx: Context, target: str, body: str) -> Reply:
+    chat = ctx.message.chat
+    async with ctx.core.db.transaction() as session:
+        everyone, chats = await audience(session, target)
+        if not everyone:
+            raise UserError(esc(_("Nobody would receive it: no chat follows {target} and no member organisation has a contact yet.").format(
+                target=target_label(target)
+            )))
+        notice = await deliveries.ensure_notice(
+            session,
+            key=f"broadcast:{uuid.uuid4().hex}",
+            kind="broadcast",
+            due_at=None,
+            table_code=None if target == ALL else target,
+            owner=ctx.user,
+            payload={"target": target, "text": body, "chat": {"platform": chat.platform, "chat_id": chat.chat_id}},
+            status=deliveries.DRAFT,
+        )
+        assert notice is not None
+    summary = _("Preview of broadcast #{id} to {target}: {chats} chats and {people} member contacts will receive:").format(
+        id=notice.id, target=target_label(target), chats=chats, people=len(everyone) - chats
+    )
+    buttons = ((
+        Button(_("Send"), command_text(ctx, "broadcast", f"{_word('confirm')} {notice.id}")),
+        Button(_("Discard"), command_text(ctx, "broadcast", f"{_word('cancel')} {notice.id}")),
+    ),)
+    text = "\n\n".join([esc(summary), broadcast_text(target, body), esc(_("Send it?"))])
+    return ctx.reply(text, buttons=buttons)
+
+
+async def _draft_of(ctx: Context, session: AsyncSession, text: str) -> Notice:
+    value = text.split()[0].lstrip("#") if text.split() else ""
+    notice = await deliveries.get_notice(session, int(value)) if value.isdigit() and len(value) < 10 else None
+    if notice is None or notice.kind != "broadcast":
+        raise UserError(esc(_("There is no broadcast #{id}.").format(id=value[:12] or "?")))
+    await _require(ctx, notice.payload["target"])
+    if notice.owner != ctx.user and not ctx.is_admin():
+        raise UserError(esc(_("Only who wrote broadcast #{id} can send or discard it.").format(id=notice.id)))
+    return notice
+
+
+async def confirm(ctx: Context, text: str) -> Reply:
+    now = ctx.core.clock.now()
+    async with ctx.core.db.transaction() as session:
+        notice = await _draft_of(ctx, session, text)
+        if not await deliveries.set_status_if(session, notice.id, deliveries.DRAFT, deliveries.PENDING, due_at=now):
+            raise UserError(_already(notice))
+        await audit.record(session, ctx.user, "broadcast.send", f"broadcast:{notice.id}", notice.payload["target"], at=now)
+    return ctx.reply(esc(_("Sending broadcast #{id}. I will report here how many received it.").format(id=notice.id)))
+
+
+async def discard(ctx: Context, text: str) -> Reply:
+    now = ctx.core.clock.now()
+    async with ctx.core.db.transaction() as session:
+        notice = await _draft_of(ctx, session, text)
+        if not await deliveries.set_status_if(session, notice.id, deliveries.DRAFT, deliveries.CANCELLED):
+            raise UserError(_already(notice))
+        await audit.record(session, ctx.user, "broadcast.discard", f"broadcast:{notice.id}", notice.payload["target"], at=now)
+    return ctx.reply(esc(_("Broadcast #{id} discarded; nothing was sent.").format(id=notice.id)))
+
+
+def _already(notice: Notice) -> str:
+    if notice.status == deliveries.CANCELLED:
+        return esc(_("Broadcast #{id} was discarded.").format(id=notice.id))
+    return esc(_("Broadcast #{id} is already being sent.").format(id=notice.id))

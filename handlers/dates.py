@@ -1,0 +1,244 @@
+"""Dates, times, zones and durations: read as members type them, shown in a chat's language and zone.
+
+Everything stored is an aware UTC instant plus the IANA zone it was given in; local wall
+times exist only while parsing input and while rendering, so daylight-saving changes are
+always resolved by :mod:`zoneinfo` for the exact instant concerned.
+"""
+
+from __future__ import annotations
+
+import calendar
+import difflib
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from babel.dates import format_date, format_time, get_month_names, get_timezone_name
+
+from handlers.errors import UserError
+from handlers.i18n import _, current_locale, ngettext
+from handlers.knowledge import fold
+from handlers.markup import esc
+
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_DMY_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})$")
+_TIME = re.compile(r"^(\d{1,2})(?:[:h.](\d{2}))?h?$")
+_DURATION_PART = re.compile(r"(\d+)\s*(semanas?|sem|weeks?|w|dias?|days?|d|horas?|hours?|hrs?|h|minutos?|minutes?|mins?|m)")
+_UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60}
+_UTC_NAMES = {"utc", "gmt", "z", "etc/utc", "etc/gmt"}
+
+
+# parsing -----------------------------------------------------------------------
+
+
+def parse_date(text: str) -> date:
+    """``2027-02-15``, ``15/02/2027``, ``15-2-27`` or ``15.02.2027`` (day first, as in Latin America)."""
+    iso = _ISO_DATE.match(text)
+    dmy = _DMY_DATE.match(text)
+    if iso:
+        year, month, day = (int(g) for g in iso.groups())
+    elif dmy:
+        day, month, year = (int(g) for g in dmy.groups())
+        year += 2000 if year < 100 else 0
+    else:
+        raise UserError(esc(_("“{text}” is not a date I understand. Write it as 2027-02-15 or 15/02/2027.").format(
+            text=text[:40]
+        )))
+    if not 1 <= month <= 12:
+        raise UserError(esc(_("“{text}” is not a date: there is no month {month}.").format(text=text, month=month)))
+    days = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        raise UserError(esc(_("“{text}” is not a date: {month} {year} has {days} days.").format(
+            text=text, month=month_name(month), year=year, days=days
+        )))
+    return date(year, month, day)
+
+
+def parse_time(text: str) -> time:
+    """24-hour times: ``15:00``, ``9:30``, ``15h``, ``15h30``, ``15.30``."""
+    match = _TIME.match(text.lower())
+    hour, minute = (int(match.group(1)), int(match.group(2) or 0)) if match else (99, 0)
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        raise UserError(esc(_("“{text}” is not a time I understand. Use the 24-hour clock, e.g. 15:00.").format(
+            text=text[:20]
+        )))
+    return time(hour, minute)
+
+
+def looks_like_zone(text: str) -> bool:
+    return "/" in text or text.lower() in _UTC_NAMES
+
+
+@cache
+def _zones_by_folded_name() -> dict[str, str]:
+    return {fold(name): name for name in available_timezones() if not name.startswith(("posix/", "right/"))}
+
+
+@cache
+def _zones_by_city() -> dict[str, list[str]]:
+    cities: dict[str, list[str]] = {}
+    for name in _zones_by_folded_name().values():
+        if "/" in name and not name.startswith("Etc/"):
+            city = fold(name.rsplit("/", 1)[1].replace("_", " "))
+            cities.setdefault(city, []).append(name)
+    return cities
+
+
+def find_zone(text: str) -> str | None:
+    """The IANA zone meant by ``text``: ``America/Bogota``, ``america/bogota``, ``Bogotá`` or ``UTC``."""
+    key = fold(text.strip()).replace(" ", "_")
+    if key in _UTC_NAMES:
+        return "UTC"
+    found = _zones_by_folded_name().get(key)
+    if found is None:
+        candidates = _zones_by_city().get(key.replace("_", " "), [])
+        found = candidates[0] if len(candidates) == 1 else None
+    if found is None:
+        return None
+    try:
+        ZoneInfo(found)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return found
+
+
+def parse_zone(text: str) -> str:
+    """A valid IANA zone name, or a :class:`UserError` with the closest names."""
+    zone = find_zone(text)
+    if zone is not None:
+        return zone
+    names = _zones_by_folded_name()
+    close = difflib.get_close_matches(fold(text.strip()).replace(" ", "_"), names, n=3, cutoff=0.6)
+    message = _("I don't know the time zone “{zone}”.").format(zone=text.strip()[:60])
+    if close:
+        message += " " + _("Did you mean {zones}?").format(zones=", ".join(names[c] for c in close))
+    else:
+        message += " " + _("Use a name like America/Bogota, America/Santiago or Europe/Madrid.")
+    raise UserError(esc(message))
+
+
+def duration(text: str) -> timedelta | None:
+    """``7d``, ``1h``, ``30m``, ``2w``, ``1d12h``, ``3 días``; None if it is not a duration."""
+    folded = fold(text).replace(" ", "")
+    position, seconds = 0, 0
+    for match in _DURATION_PART.finditer(folded):
+        if match.start() != position:
+            return None
+        unit = "w" if match.group(2).startswith("sem") else match.group(2)[0]
+        seconds += int(match.group(1)) * _UNIT_SECONDS[unit]
+        position = match.end()
+    if position == 0 or position != len(folded):
+        return None
+    return timedelta(seconds=seconds)
+
+
+def parse_duration(text: str) -> timedelta:
+    found = duration(text)
+    if found is None or found <= timedelta(0):
+        raise UserError(esc(_("“{text}” is not a duration I understand. Examples: 7d, 1d, 2h, 30m.").format(
+            text=text[:20]
+        )))
+    return found
+
+
+def local_datetime(day: date, at: time, zone: str) -> datetime:
+    """The aware instant of a wall-clock time; a time skipped by a daylight-saving change is refused.
+
+    An ambiguous time (clocks set back) is the first of the two, as calendars do."""
+    tz = ZoneInfo(zone)
+    wall = datetime.combine(day, at)
+    instant = wall.replace(tzinfo=tz)
+    if instant.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != wall:
+        raise UserError(esc(_("{time} does not exist on {date} in {zone}: the clocks jump forward that night. Choose another time.").format(
+            time=at.strftime("%H:%M"), date=day.isoformat(), zone=zone
+        )))
+    return instant
+
+
+def add_months(wall: datetime, months: int, zone: str) -> datetime:
+    """The same wall-clock time ``months`` later in ``zone`` (the 31st becomes the month's last day).
+
+    A wall time skipped by a daylight-saving change moves forward with the clocks."""
+    index = wall.month - 1 + months
+    year, month = wall.year + index // 12, index % 12 + 1
+    day = min(wall.day, calendar.monthrange(year, month)[1])
+    return instant_of(wall.replace(year=year, month=month, day=day), zone)
+
+
+def instant_of(wall: datetime, zone: str) -> datetime:
+    """The aware instant of a naive wall time in ``zone``; a skipped time moves forward with the clocks."""
+    tz = ZoneInfo(zone)
+    return wall.replace(tzinfo=tz).astimezone(UTC).astimezone(tz)
+
+
+def to_wall(instant: datetime, zone: str) -> datetime:
+    """The naive wall-clock time of ``instant`` in ``zone``."""
+    return instant.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+
+
+# rendering ---------------------------------------------------------------------
+
+
+def month_name(month: int) -> str:
+    return get_month_names("wide", locale=current_locale())[month]
+
+
+def zone_name(zone: str) -> str:
+    """``hora de Colombia`` / ``Colombia Time``; plain ``UTC`` for the zones without a place."""
+    if zone == "UTC" or zone.startswith("Etc/"):
+        return zone.removeprefix("Etc/")
+    return get_timezone_name(ZoneInfo(zone), "long", locale=current_locale())
+
+
+def format_when(instant: datetime, zone: str) -> str:
+    """``martes, 16 de febrero de 2027, 15:00 (hora de Colombia)`` in the current locale."""
+    local = instant.astimezone(ZoneInfo(zone))
+    locale = current_locale()
+    return _("{date}, {time} ({zone})").format(
+        date=format_date(local, "full", locale=locale),
+        time=format_time(local, "short", locale=locale),
+        zone=zone_name(zone),
+    )
+
+
+def format_clock(instant: datetime, zone: str) -> str:
+    """``15:00`` / ``3:00 PM``: the time of day of ``instant`` in ``zone``."""
+    return format_time(instant.astimezone(ZoneInfo(zone)), "short", locale=current_locale())
+
+
+def format_day(instant: datetime, zone: str) -> str:
+    return format_date(instant.astimezone(ZoneInfo(zone)), "long", locale=current_locale())
+
+
+def format_span(span: timedelta) -> str:
+    """``7 days``, ``1 day and 2 hours``, ``45 minutes``: the two largest units, rounded sensibly."""
+    seconds = max(0, round(span.total_seconds()))
+    step = 3600 if seconds >= 86400 else 300 if seconds >= 7200 else 60
+    seconds = max(step, round(seconds / step) * step) if seconds else 0
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    parts = [
+        ngettext("{n} day", "{n} days", days).format(n=days) if days else "",
+        ngettext("{n} hour", "{n} hours", hours).format(n=hours) if hours else "",
+        ngettext("{n} minute", "{n} minutes", minutes).format(n=minutes) if minutes and not days else "",
+    ]
+    parts = [p for p in parts if p][:2]
+    if not parts:
+        return ngettext("{n} minute", "{n} minutes", 0).format(n=0)
+    return parts[0] if len(parts) == 1 else _("{first} and {second}").format(first=parts[0], second=parts[1])
+
+
+def format_offset_list(offsets: list[int]) -> str:
+    """Reminder offsets (seconds before the meeting) as ``7 days, 1 day, 1 hour``."""
+    return ", ".join(format_span(timedelta(seconds=s)) for s in sorted(offsets, reverse=True))
+
+
+def short_offset(seconds: int) -> str:
+    """``7d``, ``1d12h``, ``30m``: the form members type, for buttons and lists."""
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    text = (f"{days}d" if days else "") + (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes else "")
+    return text or "0m"

@@ -1,0 +1,168 @@
+"""Quarterly pledge-reporting reminders (work plan 2023-24, activity 1.3: April, June, September,
+December): when they go out — a day and hour admins choose, in the bot's time zone — and what
+they say. The next one is always planned in the outbox; sending one plans the following one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.basics import command_text, months
+from handlers.context import Context
+from handlers.dates import format_when, instant_of, parse_time
+from handlers.errors import UserError
+from handlers.i18n import N_, _
+from handlers.knowledge import fold, load_knowledge
+from handlers.markup import bold, esc, link
+from handlers.message import Reply
+from handlers.registry import Registry
+from storage import audit, deliveries
+from storage.settings import get_setting, put_setting
+
+registry = Registry()
+
+DAY_KEY, TIME_KEY, LINK_KEY = "pledges.day", "pledges.time", "pledges.link"
+DEFAULT_DAY, DEFAULT_TIME = 15, time(10, 0)
+DEFAULT_LINK = "https://migrationnetwork.un.org/country-regional-network/latin-america-caribbean"
+"""The Regional Network's page (seed 003), the way into the Global Network's pledging reporting."""
+LAST_DAY = 28
+"""The reminder's day must exist in every month."""
+
+_DAY_WORDS = {"day", "dia", "fecha", "date"}
+_LINK_WORDS = {"link", "enlace", "url"}
+_URL = re.compile(r"^https?://\S{3,490}$", re.I)
+
+
+@dataclass(frozen=True)
+class PledgeSchedule:
+    day: int
+    at: time
+    link: str
+
+
+def pledge_months() -> tuple[int, ...]:
+    return load_knowledge().cadence.pledge_monitoring_months
+
+
+async def pledge_schedule(session: AsyncSession) -> PledgeSchedule:
+    day = await get_setting(session, DAY_KEY)
+    at = await get_setting(session, TIME_KEY)
+    return PledgeSchedule(
+        day=int(day) if day else DEFAULT_DAY,
+        at=time.fromisoformat(at) if at else DEFAULT_TIME,
+        link=await get_setting(session, LINK_KEY) or DEFAULT_LINK,
+    )
+
+
+def next_pledge_time(now: datetime, schedule: PledgeSchedule, zone: str) -> datetime:
+    """The first reminder time after ``now``: the chosen day and hour of a monitoring month."""
+    local_year = now.astimezone(ZoneInfo(zone)).year
+    for year in (local_year, local_year + 1):
+        for month in sorted(pledge_months()):
+            due = instant_of(datetime.combine(date(year, month, schedule.day), schedule.at), zone)
+            if due > now:
+                return due
+    raise AssertionError("no monitoring month configured")
+
+
+async def plan_next_pledge(session: AsyncSession, now: datetime, zone: str) -> None:
+    """Make sure the next reminder is planned, and only it (the schedule may have changed)."""
+    due = next_pledge_time(now, await pledge_schedule(session), zone)
+    key = f"pledge:{due:%Y-%m}"
+    for notice in await deliveries.notices_of(session, "pledge", status=deliveries.PENDING):
+        if notice.due_at is not None and notice.due_at > now and (notice.key != key or notice.due_at != due):
+            notice.status = deliveries.CANCELLED
+    await session.flush()
+    await deliveries.ensure_notice(
+        session, key=key, kind="pledge", due_at=due, payload={"year": due.year, "month": due.month}
+    )
+
+
+def pledge_text(year: int, month: int, url: str) -> str:
+    """The reminder members receive."""
+    month_name = months([month])
+    lines = [
+        bold(_("Pledge reporting: {month} {year}").format(month=month_name, year=year)),
+        "",
+        esc(_(
+            "It is time for the quarterly monitoring of the GCM pledges ({months}). If your organisation "
+            "made a pledge, please report its progress this month through the Global Network's pledging "
+            "reporting, as agreed in the Regional Network's work plan."
+        ).format(months=months(pledge_months()))),
+        "",
+        esc(_("How to report:")) + " " + link(url, url),
+    ]
+    return "\n".join(lines)
+
+
+@registry.command(
+    "pledges", "compromisos",
+    help=N_("Quarterly pledge reporting: when and how"),
+    args=N_("[day 15 10:00 | link URL]"),
+)
+async def pledges(ctx: Context) -> Reply:
+    words = ctx.args.split()
+    action = fold(words[0]) if words else ""
+    if action in _DAY_WORDS:
+        await ctx.require_admin()
+        return await set_day(ctx, words[1:])
+    if action in _LINK_WORDS:
+        await ctx.require_admin()
+        return await set_link(ctx, words[1:])
+    if words:
+        raise UserError(esc(_("Send {command} alone, or (administrators) {example}.").format(
+            command=command_text(ctx, "pledges"), example=command_text(ctx, "pledges", _("day 15 10:00"))
+        )))
+    return await overview(ctx)
+
+
+async def overview(ctx: Context) -> Reply:
+    now = ctx.core.clock.now()
+    async with ctx.core.db.transaction() as session:
+        schedule = await pledge_schedule(session)
+    due = next_pledge_time(now, schedule, ctx.core.config.default_timezone)
+    lines = [
+        bold(_("Pledge monitoring")),
+        esc(_("Pledges are monitored every quarter, in {months}.").format(months=months(pledge_months()))),
+        esc(_("Next reminder: {when}.").format(when=format_when(due, ctx.timezone))),
+        esc(_("How to report:")) + " " + link(schedule.link, schedule.link),
+    ]
+    if ctx.is_admin():
+        lines += ["", esc(_("Change the day and hour: {command}").format(command=command_text(ctx, "pledges", _("day 15 10:00"))))]
+    return ctx.reply("\n".join(lines))
+
+
+async def set_day(ctx: Context, words: list[str]) -> Reply:
+    if not words or not words[0].isdigit() or not 1 <= int(words[0]) <= LAST_DAY:
+        raise UserError(esc(_("Give a day from 1 to {last} and optionally an hour, e.g. {command}").format(
+            last=LAST_DAY, command=command_text(ctx, "pledges", _("day 15 10:00"))
+        )))
+    day = int(words[0])
+    now = ctx.core.clock.now()
+    zone = ctx.core.config.default_timezone
+    async with ctx.core.db.transaction() as session:
+        at = parse_time(words[1]) if len(words) > 1 else (await pledge_schedule(session)).at
+        await put_setting(session, DAY_KEY, str(day))
+        await put_setting(session, TIME_KEY, at.strftime("%H:%M"))
+        await plan_next_pledge(session, now, zone)
+        schedule = await pledge_schedule(session)
+        await audit.record(session, ctx.user, "pledges.schedule", "pledges", f"{day} {at:%H:%M} {zone}", at=now)
+    due = next_pledge_time(now, schedule, zone)
+    return ctx.reply(esc(_("Done: pledge reminders go out on day {day} at {time} ({zone}). Next one: {when}.").format(
+        day=day, time=at.strftime("%H:%M"), zone=zone, when=format_when(due, ctx.timezone)
+    )))
+
+
+async def set_link(ctx: Context, words: list[str]) -> Reply:
+    if len(words) != 1 or not _URL.match(words[0]):
+        raise UserError(esc(_("Give one link starting with https://")))
+    now = ctx.core.clock.now()
+    async with ctx.core.db.transaction() as session:
+        await put_setting(session, LINK_KEY, words[0])
+        await audit.record(session, ctx.user, "pledges.link", "pledges", words[0], at=now)
+    return ctx.reply(esc(_("Done: pledge reminders will point to {url}.").format(url=words[0])))

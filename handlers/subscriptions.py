@@ -1,0 +1,122 @@
+"""Which tables a chat follows, and the chat's time zone: where and how reminders arrive.
+
+In a group, only a secretary of the table (or an admin) subscribes or unsubscribes it; in a
+private chat anyone may follow a table's meetings for themselves.
+"""
+
+from __future__ import annotations
+
+from handlers.basics import command_text, table_label
+from handlers.context import Context
+from handlers.dates import format_clock, format_when, parse_zone, zone_name
+from handlers.errors import UserError
+from handlers.i18n import N_, _
+from handlers.knowledge import TABLE_CODES, load_knowledge
+from handlers.markup import bold, esc
+from handlers.meetings import read_table
+from handlers.message import Button, Reply
+from handlers.registry import Registry
+from storage import audit, subscriptions
+
+registry = Registry()
+
+
+async def _table_for_change(ctx: Context) -> str | None:
+    """The table named in the arguments, checked against the sender's role in a group."""
+    if not ctx.args.strip():
+        return None
+    table = read_table(ctx.args.strip())
+    if not ctx.message.private:
+        await ctx.require_secretary(table)
+    return table
+
+
+async def _chat_tables(ctx: Context) -> list[str]:
+    chat = ctx.message.chat
+    async with ctx.core.db.transaction() as session:
+        return await subscriptions.chat_tables(session, chat.platform, chat.chat_id or "")
+
+
+def _subscriptions_text(tables: list[str]) -> str:
+    if not tables:
+        return esc(_("This chat does not receive any table's reminders."))
+    names = load_knowledge().tables
+    lines = [esc(_("This chat receives the reminders and announcements of:"))]
+    lines += [f"• {esc(table_label(names[t]))}" for t in tables if t in names]
+    return "\n".join(lines)
+
+
+@registry.command(
+    "subscribe", "suscribir",
+    help=N_("Receive a table's meeting reminders in this chat"),
+    args=N_("WT1-WT4, LT or TT"),
+)
+async def subscribe(ctx: Context) -> Reply:
+    table = await _table_for_change(ctx)
+    chat = ctx.message.chat
+    if table is None:
+        current = await _chat_tables(ctx)
+        buttons = tuple(
+            (Button(table_label(load_knowledge().tables[t]), command_text(ctx, "subscribe", t)),)
+            for t in TABLE_CODES
+            if t not in current and t in load_knowledge().tables
+        )
+        text = _subscriptions_text(current) + "\n\n" + esc(_("Which table? For example: {command}").format(
+            command=command_text(ctx, "subscribe", "WT2")
+        ))
+        return ctx.reply(text, buttons=buttons)
+    now = ctx.core.clock.now()
+    async with ctx.core.db.transaction() as session:
+        added = await subscriptions.subscribe(session, chat.platform, chat.chat_id or "", table, ctx.user)
+        if added:
+            await audit.record(session, ctx.user, "subscription.add", f"{chat.platform}:{chat.chat_id}", table, at=now)
+    if not added:
+        return ctx.reply(esc(_("This chat already receives {table}'s reminders.").format(table=table)))
+    text = _("Done: this chat will receive {table}'s meeting reminders and announcements, in this chat's language, with times in {zone} ({name}).").format(
+        table=table, zone=ctx.timezone, name=zone_name(ctx.timezone)
+    )
+    hint = _("To change the time zone: {command}").format(command=command_text(ctx, "timezone", "America/Bogota"))
+    return ctx.reply(esc(text) + "\n" + esc(hint))
+
+
+@registry.command(
+    "unsubscribe", "desuscribir",
+    help=N_("Stop a table's meeting reminders in this chat"),
+    args=N_("WT1-WT4, LT or TT"),
+)
+async def unsubscribe(ctx: Context) -> Reply:
+    table = await _table_for_change(ctx)
+    chat = ctx.message.chat
+    if table is None:
+        current = await _chat_tables(ctx)
+        buttons = tuple((Button(t, command_text(ctx, "unsubscribe", t)),) for t in current)
+        return ctx.reply(_subscriptions_text(current), buttons=buttons)
+    now = ctx.core.clock.now()
+    async with ctx.core.db.transaction() as session:
+        removed = await subscriptions.unsubscribe(session, chat.platform, chat.chat_id or "", table)
+        if removed:
+            await audit.record(session, ctx.user, "subscription.remove", f"{chat.platform}:{chat.chat_id}", table, at=now)
+    if not removed:
+        return ctx.reply(esc(_("This chat was not receiving {table}'s reminders.").format(table=table)))
+    return ctx.reply(esc(_("Done: this chat will no longer receive {table}'s reminders.").format(table=table)))
+
+
+@registry.command("timezone", "zona", help=N_("Set the chat's time zone"), args=N_("America/Bogota"))
+async def timezone(ctx: Context) -> Reply:
+    now = ctx.core.clock.now()
+    if not ctx.args.strip():
+        text = _("This chat's time zone is {zone} ({name}); it is {time} here now.").format(
+            zone=ctx.timezone, name=zone_name(ctx.timezone), time=format_clock(now, ctx.timezone)
+        )
+        example = _("To change it: {command}").format(command=command_text(ctx, "timezone", "America/Santiago"))
+        return ctx.reply(esc(text) + "\n" + esc(example))
+    if len(ctx.args.split()) > 1:
+        raise UserError(esc(_("Give one time zone, e.g. {command}").format(
+            command=command_text(ctx, "timezone", "America/Bogota")
+        )))
+    zone = parse_zone(ctx.args)
+    await ctx.set_timezone(zone)
+    text = _("Done: times in this chat are now shown in {zone} ({name}). It is {when}.").format(
+        zone=zone, name=zone_name(zone), when=format_when(now, zone)
+    )
+    return ctx.reply(bold(_("Time zone set")) + "\n" + esc(text))
