@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import signal
 import sys
 from collections.abc import Iterable
 
@@ -40,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     for chatty in ("apscheduler", "alembic", "httpx"):
         logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
     if args.command == "run":
-        asyncio.run(App(settings).run())
+        asyncio.run(_run(settings))
     elif args.command == "migrate":
         asyncio.run(_migrate(settings))
     else:
@@ -48,6 +49,19 @@ def main(argv: list[str] | None = None) -> int:
         lines = (line.rstrip("\n") for line in sys.stdin) if text == "-" else [text]
         asyncio.run(_ask(settings, lines, args.lang, args.json, one_line=text == "-"))
     return 0
+
+
+async def _run(settings: Settings) -> None:
+    """Run until an adapter stops, or SIGINT/SIGTERM asks for a clean stop (a service manager's stop)."""
+    task = asyncio.current_task()
+    assert task is not None
+    loop = asyncio.get_running_loop()
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(stop, task.cancel)
+    try:
+        await App(settings).run()
+    except asyncio.CancelledError:
+        logging.getLogger(__name__).info("stopped")
 
 
 async def _migrate(settings: Settings) -> None:

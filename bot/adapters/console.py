@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
@@ -68,13 +69,29 @@ class ConsoleAdapter:
 
     async def run(self, hub: Hub) -> None:
         """Interactive with a prompt and line editing on a terminal; otherwise line by line to EOF."""
-        interactive = sys.stdin.isatty()
-        read = _prompt_reader() if interactive else sys.stdin.readline
-        while True:
-            line = await asyncio.to_thread(read)
-            if line is None or (not interactive and line == ""):
-                return
+        lines = _read_lines(_prompt_reader() if sys.stdin.isatty() else _pipe_reader)
+        while (line := await lines.get()) is not None:
             await hub.dispatch(self.message(line.rstrip("\n")))
+
+
+def _read_lines(read: Callable[[], str | None]) -> asyncio.Queue[str | None]:
+    """Lines read by a daemon thread, so a blocked read never holds up stopping the bot."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def pump() -> None:
+        while True:
+            line = read()
+            loop.call_soon_threadsafe(queue.put_nowait, line)
+            if line is None:
+                return
+
+    threading.Thread(target=pump, name="console-input", daemon=True).start()
+    return queue
+
+
+def _pipe_reader() -> str | None:
+    return sys.stdin.readline() or None
 
 
 def _prompt_reader() -> Callable[[], str | None]:

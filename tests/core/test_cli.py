@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -60,3 +61,24 @@ def test_run_without_a_platform_is_a_console_that_answers_piped_lines(tmp_path: 
     out = gcmbot(tmp_path, "run", stdin="/objetivo 10\n/objective 4\n")
     assert load_knowledge().objectives[10].title("es") in out
     assert load_knowledge().objectives[4].title("en") in out
+
+
+def test_sigterm_stops_the_bot_cleanly_even_while_it_waits_for_input(tmp_path: Path) -> None:
+    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'run.sqlite3'}"}
+    env.pop("TELEGRAM_TOKEN", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write("/objetivo 10\n")
+    process.stdin.flush()
+    assert "Objetivo 10" in process.stdout.readline()  # running, and now blocked reading stdin
+    process.send_signal(signal.SIGTERM)
+    _out, err = process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert "Traceback" not in err and "stopped" in err
