@@ -11,7 +11,6 @@ from collections.abc import Iterable
 
 from handlers.basics import table_label
 from handlers.context import Context, State
-from handlers.countries import country_name
 from handlers.dates import format_day
 from handlers.errors import UserError
 from handlers.i18n import N_, _, ngettext, use_locale
@@ -19,10 +18,10 @@ from handlers.knowledge import WORKING_TABLES, load_knowledge
 from handlers.markup import bold, esc
 from handlers.members import (
     membership_status,
+    organisation_details,
     organisation_line,
     own_organisation,
     parse_working_tables,
-    stakeholder_label,
     table_choice,
 )
 from handlers.message import Button, Reply
@@ -76,18 +75,8 @@ def request_card(ctx: Context, request: Membership, handle: str) -> str:
                 id=request.id, organisation=organisation.name, table=table_label(table)
             )
         ),
-        esc(_("Country: {country}").format(country=country_name(organisation.country))),
-        esc(_("Type: {type}").format(type=stakeholder_label(organisation.stakeholder_type))),
+        *organisation_details(organisation, handle),
     ]
-    if organisation.contact_name:
-        lines.append(
-            esc(
-                _("Contact: {name} · {email}").format(
-                    name=organisation.contact_name, email=organisation.contact_email
-                )
-                + (f" · {handle}" if handle else "")
-            )
-        )
     others = [m for m in organisation.memberships if m.table_code != request.table_code]
     lines += [f"• {membership_status(ctx, m)}" for m in others]
     return "\n".join(lines)

@@ -151,20 +151,22 @@ def membership_status(ctx: Context, membership: Membership) -> str:
     return esc(text)
 
 
-def organisation_card(ctx: Context, organisation: Organisation) -> str:
+def organisation_details(organisation: Organisation, handle: str = "") -> list[str]:
+    """Country, type and (unless erased) contact lines, shared by every card of an organisation."""
     lines = [
-        bold(organisation.name),
         esc(_("Country: {country}").format(country=country_name(organisation.country))),
         esc(_("Type: {type}").format(type=stakeholder_label(organisation.stakeholder_type))),
     ]
     if organisation.contact_name:
-        lines.append(
-            esc(
-                _("Contact: {name} · {email}").format(
-                    name=organisation.contact_name, email=organisation.contact_email
-                )
-            )
+        contact = _("Contact: {name} · {email}").format(
+            name=organisation.contact_name, email=organisation.contact_email
         )
+        lines.append(esc(contact + (f" · {handle}" if handle else "")))
+    return lines
+
+
+def organisation_card(ctx: Context, organisation: Organisation) -> str:
+    lines = [bold(organisation.name), *organisation_details(organisation)]
     lines += ["", bold(_("Tables"))]
     lines += [f"• {membership_status(ctx, m)}" for m in organisation.memberships] or [esc(_("none"))]
     return "\n".join(lines)
