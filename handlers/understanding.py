@@ -15,18 +15,23 @@ question's stems score every objective with ``sum(idf(stem) * weight)``, where i
 computed over the 23 objectives (document frequency weighted by field) so that distinctive
 words ("remesas", "polleros") count more than shared ones ("derechos").
 A multi-word keyword whose content words all occur in the question ("mandar plata a la
-familia", "trabajo esclavo") adds a phrase bonus on top.  Words the index does not know
-are mapped to a known word when they are a close typo (rapidfuzz) or share a long prefix.
-Stems come from a small bilingual suffix stripper: the same function stems the keywords
-and the questions, so it only has to be consistent, not linguistically exact.
+familia", "trabajo esclavo") adds a phrase bonus on top; when the keyword holds a
+negation or "país" ("no hay comida", "dejar su país"), the question must hold one too.
+Words the index does not know are mapped to a known word when they are a close typo
+(rapidfuzz) or share a long prefix.  Stems come from a small bilingual suffix stripper:
+the same function stems the keywords and the questions, so it only has to be consistent,
+not linguistically exact.
 
 Members write on phones, in regional Spanish, English and some Portuguese, so before
-matching: regional slang maps to one word on both sides ("lana", "pisto", "guita" ->
-"dinero"; "chamba", "laburo" -> "trabajo"), unknown Portuguese spellings are tried as
-Spanish ("remessas", "integração"), a few ideas made only of common words become one cue
-token ("¿cuántos nicas han llegado?", "no saben a dónde ir", "¿por qué se van?"), runs of
-a repeated letter shrink ("ayudaaa") and misspelt intent words are corrected ("metting",
-"regsiter").
+matching: chat shorthand is spelt out ("q", "xq", "pls", "ppl"), regional slang maps to
+one word on both sides ("lana", "pisto", "guita" -> "dinero"; "chamba", "laburo" ->
+"trabajo"), unknown Portuguese spellings are tried as Spanish ("remessas", "integração"),
+a few ideas made only of common words become one cue token ("¿cuántos nicas han
+llegado?", "no saben a dónde ir", "¿por qué se van?", "no sé nada de mi hermano", "lo
+mandaron de vuelta", "por ser venezolana"), runs of a repeated letter shrink ("ayudaaa")
+and misspelt intent words are corrected ("metting", "regsiter").  When a member first
+says who they are ("soy periodista en Quito, ..."), the rest of the message decides the
+topic if it has one.
 
 How intents are decided
 -----------------------
@@ -34,7 +39,8 @@ Register, meetings and help are recognised by cue phrases; strong cues win outri
 ones ("join", "participar", "¿a qué hora?", "link") only when the rest of the message names
 no topic of its own ("quiero unirme a la lucha contra la trata" is about trafficking).
 Greetings and thanks are help; a topic question that starts with "hola" is still a topic
-question when the topic is clear.  Advertisements posted in groups are unknown.
+question when the topic is clear or the message asks which objective or table it is.
+Advertisements posted in groups are unknown.
 """
 
 from __future__ import annotations
@@ -108,6 +114,16 @@ _STEM_EXCEPTIONS = {
     "tratante": "tratante",
     "tratantes": "tratante",
     "counter": "counter",  # "how do we counter that", not "counting migrants"
+    # sport ("torneos de fútbol y deporte"), not deportation
+    "deporte": "sport",
+    "deportes": "sport",
+    "deportivo": "sport",
+    "deportiva": "sport",
+    "deportivos": "sport",
+    "deportivas": "sport",
+    # the press ("los medios", "media coverage"), not measuring ("mediciones")
+    "media": "media",
+    "medios": "media",
     # selling things ("alguien vende empanadas"), not people sold ("las vendieron")
     "vende": "vende",
     "venden": "venden",
@@ -147,7 +163,7 @@ _STOPWORDS = frozenset(
     personas gente cubre cubren ocupa ocupan encarga encargan aborda abordan maneja manejan
     lleva llevan habla hablan hablar corresponde corresponden entra entramos encaja encajamos
     pertenece pertenecemos cae caemos caen buena bueno buenas buenos gracias hola favor porfa
-    tardes noches dias dia morning afternoon evening ayuda ayudar ayudan ayudame apoyo apoyar
+    tardes noches dias dia morning afternoon evening ayuda ayudar ayudan ayudame apoyo apoyar solo
     explicame explica cuentame dime saludos saludo saluda saludamos consulta consultas
     consultar consultita pregunta preguntas preguntar preguntita duda dudas query queries
     estoy estamos trabajamos trabaja trabajan somos organizacion organizaciones ong ongs
@@ -161,7 +177,7 @@ _STOPWORDS = frozenset(
     over through under until up with within without as an a per via like unlike whether
     get gets got getting make makes made give gives gave go goes going tell want wants
     need needs please thanks thank hi hello hey ok okay yes objective objectives goal goals
-    don didn doesn isn aren wasn weren haven hasn wouldn couldn shouldn ll re ve
+    don didn doesn isn aren wasn weren haven hasn wouldn couldn shouldn won ain ll re ve
     table tables topic topics issue issues theme themes subject question questions
     gcm compact migrant migrants migration migrations immigrant immigrants immigration
     emigrant emigrants migratory people person persons country countries cover covers
@@ -224,7 +240,12 @@ _QUESTION_FRAMES = re.compile(
     r"(?:quiero|quisiera|necesito|dame|busco|pido|hay|mas|tienes|tiene)\s+(?:mas\s+)?"
     r"info(?:rmacion)?\s+(?:sobre|de|acerca|del|respecto)|"
     r"(?:want|need|more|some|any|get|give\s+me|send\s+me|have)\s+(?:more\s+)?"
-    r"info(?:rmation)?\s+(?:about|on|regarding))\b"
+    r"info(?:rmation)?\s+(?:about|on|regarding)|"
+    # "¿alguien tiene el número de un plomero?": a phone number, not figures
+    r"(?:el|un|su|tu|mi|the|a|your|his|her)\s+(?:numero|number)\s+(?:de|of|for)\s+"
+    r"(?:un|una|el|la|a|an|the|telefono|celular|contacto|whatsapp)|"
+    r"(?:numero|numeros)\s+de\s+(?:telefono|celular|contacto|whatsapp)|"
+    r"(?:phone|contact|whatsapp|cell)\s+numbers?)\b"
 )
 
 # Spanish "trata" is both "trafficking" (la trata, víctimas de trata) and "deals with"
@@ -251,13 +272,17 @@ def _is_trata_verb(tokens: list[str], i: int) -> bool:
 _HEADCOUNT = re.compile(
     r"\b(?:how\s+many|cuant[oa]s)\s+(?:\w+\s+){0,2}?(?:migrants?|immigrants?|migrantes|"
     r"inmigrantes|extranjeros|foreigners|refugiad\w*|refugees|people|personas|desplazad\w*|"
-    r"displaced|retornad\w*|returnees|deportad\w*|venezolan\w*|haitian\w*|colombian\w*)\b|"
+    r"displaced|retornad\w*|returnees|deportad\w*|deportees|venezolan\w*|venezuelans?|haitian\w*|"
+    r"colombian\w*|cuban\w*|nicaraguan\w*|hondure\w*|hondurans?|guatemal\w*|salvadore\w*|"
+    r"salvadorans?|dominican\w*|peruan\w*|peruvians?|ecuatorian\w*|ecuadorians?|brazilians?|"
+    r"jamaicans?|guyanese|chinese|africans?|africanos)\b|"
     # "¿cuántos nicas han llegado?": any group, if they arrive, cross or live somewhere
     r"\b(?:how\s+many|cuant[oa]s)\s+(?!(?:mesas|tables|working|objetivos|objectives|goals|"
     r"organizaciones|organi[sz]ations|orgs?|miembros|members|reuniones|meetings|veces|times|dias|"
     r"days|anos|years|meses|months|horas|hours)\b)(?:\w+\s+){1,3}?"
     r"(?:hay|han\s+llegado|llegaron|han\s+cruzado|cruzaron|cruzan|viven|han\s+entrado|entraron|"
-    r"are\s+there|have\s+arrived|arrived|crossed|live\s+in|entered)\b"
+    r"are\s+there|are\s+in|are\s+living|have\s+arrived|arrived|crossed|live\s+in|living\s+in|"
+    r"entered)\b"
 )
 
 
@@ -275,7 +300,9 @@ _WAYFINDING = re.compile(
 # "¿por qué se va la gente?", "why do people migrate": the drivers of migration
 # (objective 2), though "leave" or "go" alone say little.
 _WHY_LEAVE = re.compile(
-    r"\b(?:por\s*que|why|por\s+eso|that'?s\s+why|por\s+lo\s+que|asi\s+que)\s+(?:\w+\s+){0,5}?(?:sale|salen|salimos|se\s+va|se\s+van|nos\s+vamos|"
+    r"\b(?:por\s*que|why|por\s+eso|that'?s\s+why|por\s+lo\s+que|asi\s+que|"
+    r"(?:causas|razones|motivos|reasons|causes)\s+(?:por\s+(?:las|los)\s+que|de\s+que|why|that|"
+    r"for\s+which))\s+(?:\w+\s+){0,5}?(?:sale|salen|salimos|se\s+va|se\s+van|nos\s+vamos|"
     r"se\s+fue|se\s+fueron|migra|migran|emigra|emigran|huye|huyen|deja|dejan|abandona\w*|"
     r"leave|leaves|leaving|left|migrate|migrates|emigrate|emigrates|flee|flees|fled)\b"
 )
@@ -297,9 +324,16 @@ _FORCED_WORK = re.compile(
 # stereotype (objective 17), though each word is common.
 _STEREOTYPE = re.compile(
     r"\b(?:dicen|dice|creen|piensan|say|says|said|think|thinks|claim|claims)\s+(?:que\s+|that\s+)?"
-    r"(?:\w+\s+){0,2}?(?:migrantes|inmigrantes|extranjeros|venezolanos|haitianos|migrants|"
-    r"immigrants|foreigners)\s+(?:\w+\s+)?(?:son|traen|roban|quitan|vienen\s+a|are|bring|"
-    r"steal|take|come\s+to)\b"
+    r"(?:\w+\s+){0,2}?(?:migrantes|inmigrantes|extranjeros|venezolanos|haitianos|colombianos|"
+    r"cubanos|nicas|refugiados|migrants|immigrants|foreigners|venezuelans|haitians|colombians|"
+    r"cubans|refugees)\s+(?:\w+\s+)?(?:son|traen|roban|quitan|tienen|contagian|vienen\s+a|are|"
+    r"bring|steal|take|have|carry|spread|come\s+to)\b|"
+    # "vete a tu país", "told us to go back to our country": the classic insult
+    r"\b(?:vete|vayanse|vayase|largate|larguense|regresate|regresen|devuelvete|"
+    r"que\s+(?:me|nos|te|se)\s+(?:vaya|vayan|vayamos|regrese|regresen|vuelva|vuelvan))\s+"
+    r"(?:a|pa|para)\s+(?:tu|su|mi|sus|nuestro)\s+(?:pais|tierra)\b|"
+    r"\b(?:told|tell|tells|telling|yell\w*|shout\w*|said)\s+(?:me|us|them|him|her)\s+to\s+"
+    r"go\s+(?:back|home)\b|\bgo\s+back\s+to\s+(?:your|their)\s+(?:own\s+)?country\b"
 )
 # "que la gente sepa sus derechos", "so they know their rights": information (objective 3).
 _KNOW_RIGHTS = re.compile(
@@ -309,8 +343,75 @@ _KNOW_RIGHTS = re.compile(
 )
 # "personas mayores", "adultos mayores": old age, though "mayor" alone is just "bigger".
 _ELDERLY = re.compile(r"\b(?:personas|adultos|adultas|migrantes|gente|senoras|senores)\s+mayores\b")
+# "ir a trabajar a España", "go work in Canada": moving to work, a labour pathway
+# (objective 5), though each word is common.
+_WORK_ABROAD = re.compile(
+    r"\b(?:ir|irme|irnos|irse|irte|viajar|emigrar|go|going|move|moving|travel|migrate)\s+"
+    r"(?:a\s+|to\s+|and\s+)?(?:trabajar|work|working)\s+(?:a|al|en|in|to|abroad|afuera|overseas)\b"
+)
+# "lo mandaron de vuelta a Honduras", "they sent him back to Haiti": a return or a
+# deportation (objective 21), though "mandar" alone is sending money ("send money back
+# home" is a remittance).
+_NOT_A_PERSON = (
+    r"(?!(?:money|cash|dinero|plata|remittances?|dollars|dolares|it|that|this|something|"
+    r"algo|eso)\b)"
+)
+_SENT_BACK = re.compile(
+    rf"\b(?:mandaron|mandan|enviaron|envian|regresaron|devolvieron)\s+(?:{_NOT_A_PERSON}\w+\s+)?"
+    r"de\s+vuelta\b|"
+    rf"\b(?:sent|send|sends|sending|shipped|flown|flew)\s+(?:{_NOT_A_PERSON}\w+\s+)?"
+    r"back\s+(?:to|home)\b"
+)
+# "no sé nada de mi hermano", "haven't heard from him since": a missing person
+# (objective 8), though each word is common.
+_NO_NEWS = re.compile(
+    r"\bno\s+(?:se|sabemos|sabe|saben|he\s+sabido|hemos\s+sabido|ha\s+sabido|tenemos|tengo|"
+    r"tienen|hay)\s+(?:nada|noticias|razon)\s+(?:de|del)\s+(?:mi|mis|su|sus|nuestro|nuestra|"
+    r"nuestros|el|ella|ellos|ellas|la|los)\b|"
+    r"\b(?:haven'?t|hasn'?t|have\s+not|has\s+not|never|nobody\s+has|no\s+one\s+has)\s+"
+    r"heard\s+(?:from|of|anything)\b|\bno\s+news\s+(?:from|of|about)\s+(?:my|our|his|her|"
+    r"their|him|them)\b"
+)
+# "quiero traer a mis papás", "bring my wife and kids": family reunification (objective
+# 5), though each word is common.
+_BRING_FAMILY = re.compile(
+    r"\b(?:traer|traerme|traerlos|traerlas|traiga|trajera|reunirme\s+con|reunirnos\s+con|"
+    r"bring|bringing|reunite\s+with|be\s+reunited\s+with)\s+(?:a\s+|over\s+)?(?:mis|mi|my|our|"
+    r"nuestros|nuestras|nuestra|nuestro|su|sus|his|her|their)\s+(?:\w+\s+)?(?:papas|padres|papa|"
+    r"mama|mami|papi|hijos|hijas|hijo|hija|esposa|esposo|marido|mujer|familia|familiares|"
+    r"hermanos|hermanas|hermano|hermana|abuelos|abuela|abuelo|nietos|parents|mom|mum|dad|"
+    r"mother|father|kids|children|son|daughter|wife|husband|spouse|family|brother|sister|"
+    r"siblings|grandparents)\b"
+)
+# "busco a mi hermano", "searching for his daughter": a missing relative (objective 8).
+_SEARCHING = re.compile(
+    r"\b(?:search\w*|looking|buscand\w*|busca|buscan|buscamos|busco)\s+(?:for\s+)?(?:a\s+)?"
+    r"(?:my|his|her|their|our|mi|su|sus|mis|nuestro|nuestra|nuestros)\s+(?:\w+\s+)?(?:sons?|"
+    r"daughters?|brothers?|sisters?|husband|wife|father|mother|child|children|kids|relatives?|"
+    r"loved\s+ones|hijo|hija|hijos|hijas|hermano|hermana|hermanos|esposo|esposa|papa|mama|padre|"
+    r"madre|familiar\w*|seres\s+queridos)\b"
+)
+# "me negaron el arriendo por ser venezolana", "they won't rent to Haitians": treated
+# differently for who one is, i.e. discrimination (objective 17).
+_FOR_WHO_ONE_IS = re.compile(
+    r"\bpor\s+ser\s+(?:\w+\s+)?(?:extranjer\w*|migrantes?|inmigrantes?|venezolan\w*|haitian\w*|"
+    r"colombian\w*|peruan\w*|cuban\w*|nicaraguense\w*|nicas?|hondure\w*|dominican\w*|"
+    r"bolivian\w*|negr\w*|moren\w*|indigenas?|trans|gays?|lesbianas?|afro\w*)\b|"
+    r"\bbecause\s+(?:i'?m|i\s+am|we'?re|we\s+are|they'?re|they\s+are|she'?s|he'?s|she\s+is|"
+    r"he\s+is)\s+(?:a\s+)?(?:\w+\s+)?(?:migrants?|foreigners?|immigrants?|venezuelans?|"
+    r"haitians?|colombians?|black|indigenous|trans|gay)\b|"
+    r"\b(?:won'?t|will\s+not|don'?t|do\s+not|refus\w*\s+to)\s+(?:rent|hire|serve)\s+"
+    r"(?:to\s+)?(?:\w+\s+)?(?:migrants|foreigners|immigrants|venezuelans|haitians|colombians|"
+    r"us|them)\b"
+)
 _CUES = (
     (_HEADCOUNT, " headcount "),
+    (_SEARCHING, " nonews "),
+    (_FOR_WHO_ONE_IS, " discriminacion "),
+    (_NO_NEWS, " nonews "),
+    (_BRING_FAMILY, " familyreunion "),
+    (_SENT_BACK, " sentback "),
+    (_WORK_ABROAD, " workabroad "),
     (_ELDERLY, " elderly "),
     (_WAYFINDING, " wayfinding "),
     (_WHY_LEAVE, " whyleave "),
@@ -351,6 +452,13 @@ _CANONICAL = {
         "gurices chamos chamitos criancas".split(),
         "ninos",
     ),
+    # peoples of the region, named instead of "indigenous": Wayuu, Warao, Mapuche...
+    **dict.fromkeys(
+        "wayuu warao mapuche mapuches garifuna garifunas miskito miskitos quechua quechuas "
+        "aymara aymaras embera emberas kichwa ngabe qeqchi kiche mam maya mayas amerindian "
+        "amerindians amerindio amerindios".split(),
+        "indigenas",
+    ),
     "filhos": "hijos", "filho": "hijo", "filha": "hija", "mulher": "mujer", "mulheres": "mujeres",
     "gravida": "embarazada", "gravidas": "embarazadas", "pessoa": "persona", "pessoas": "personas",
     "preconceito": "prejuicios", "preconceitos": "prejuicios", "escravo": "esclavo",
@@ -381,6 +489,25 @@ def _content_stems(tokens: list[str]) -> list[str]:
         if stem not in stems:
             stems.append(stem)
     return stems
+
+
+# Function words that carry the meaning of a keyword phrase: "no hay comida" is about
+# hunger back home, "comida" alone is not; "dejar su país" is leaving home, "dejar pasar"
+# is not; "no work back home" is not "work back home".  They never score on their own
+# (they are stopwords), but a keyword phrase that has one only matches a question that
+# has it too; a phrase of one content word plus an anchor scores fully only then.
+_ANCHORS = {
+    **dict.fromkeys(
+        "no not sin without nada never nunca ni nao sem don didn doesn isn aren wasn weren "
+        "haven hasn won cannot cant dont nor jamas ningun ninguna ninguno".split(),
+        "~neg",
+    ),
+    **dict.fromkeys("pais paises country countries patria".split(), "~pais"),
+}
+
+
+def _anchors(tokens: list[str]) -> set[str]:
+    return {_ANCHORS[t] for t in tokens if t in _ANCHORS}
 
 
 # --------------------------------------------------------------------------------------
@@ -433,6 +560,7 @@ def _index() -> _Index:
     knowledge: Knowledge = load_knowledge()
     field: dict[int, dict[str, float]] = {n: {} for n in knowledge.objectives}
     phrases: list[tuple[int, tuple[str, ...], float]] = []
+    anchored: list[tuple[int, str, frozenset[str], float]] = []
     words: set[str] = set()
     es_words: set[str] = set()
     en_words: set[str] = set()
@@ -454,12 +582,17 @@ def _index() -> _Index:
                 *((k, _W_KEYWORD) for k in obj.keywords(lang)),
                 *((k, _W_CONTEXT) for k in obj.context(lang)),
             ]:
-                stems = _phrase_stems(keyword)
-                if len(stems) == 1:
+                tokens = _tokens(fold(keyword))
+                stems = _content_stems(tokens)
+                anchors = _anchors(tokens)
+                if len(stems) == 1 and anchors:
+                    add(number, stems, _W_PHRASE_WORD * weight)
+                    anchored.append((number, stems[0], frozenset(anchors), weight))
+                elif len(stems) == 1:
                     add(number, stems, weight)
                 elif stems:
                     add(number, stems, _W_PHRASE_WORD * weight)
-                    phrases.append((number, tuple(stems), weight))
+                    phrases.append((number, (*stems, *sorted(anchors)), weight))
             add(number, _phrase_stems(obj.title(lang)), _W_TITLE)
             add(number, _phrase_stems(obj.short(lang)), _W_SHORT)
             add(number, _phrase_stems(obj.summary(lang)), _W_SUMMARY)
@@ -485,9 +618,17 @@ def _index() -> _Index:
         if key in seen:
             continue
         seen.add(key)
-        phrase = _Phrase(number, key[1], _PHRASE_BONUS * weight * sum(idf[s] for s in stems))
+        bonus = _PHRASE_BONUS * weight * sum(idf.get(s, 0.0) for s in stems)
+        phrase = _Phrase(number, key[1], bonus)
         for stem in key[1]:
             by_stem[stem].append(phrase)
+    # An anchored keyword restores its word's full weight when the anchor is there too.
+    for number, stem, anchors, weight in anchored:
+        missing = weight - field[number][stem]
+        key = (number, frozenset({stem, *anchors}))
+        if missing > 0 and key not in seen:
+            seen.add(key)
+            by_stem[stem].append(_Phrase(number, key[1], missing * idf[stem]))
 
     return _Index(
         weights=dict(weights),
@@ -563,11 +704,11 @@ def _resolve_unknown(token: str) -> tuple[str, float] | None:
     return None
 
 
-def _score(stems: list[str], surface: dict[str, str]) -> dict[int, float]:
-    """Objective -> relevance of the question's content stems."""
+def _score(stems: list[str], surface: dict[str, str], anchors: set[str]) -> dict[int, float]:
+    """Objective -> relevance of the question's content stems (and phrase anchors)."""
     index = _index()
     scores: dict[int, float] = defaultdict(float)
-    present: set[str] = set()
+    present: set[str] = set(anchors)
     lookups = 0
     for stem in stems:
         factor = 1.0
@@ -712,6 +853,15 @@ def _objective_numbers(folded: str, content: list[str]) -> list[int]:
 # Intent cues
 # --------------------------------------------------------------------------------------
 
+# Kinds of member organisation, as the subject of "can a returnee org join?".
+_ORG_NOUN = (
+    r"(?:org|orgs|organi[sz]ations?|organizaci\w+|ong|ongs|ngos?|red|redes|networks?|"
+    r"colectiv\w+|collectives?|asociaci\w+|associations?|fundaci\w+|foundations?|grupos?|"
+    r"groups?|sindicatos?|unions?|iglesias?|churches?|parroquias?|parish\w*|shelters?|"
+    r"albergues?|casas?\s+del?\s+migrante|coalici\w+|coalitions?|plataformas?|platforms?|"
+    r"movimientos?|movements?|cooperativas?|cooperatives?|clubs?|clubes|entidad\w*|"
+    r"institucion\w*|institutions?|agenc\w+)"
+)
 # Unambiguous requests to register ("inscribirnos", "sign up", "membership").
 _REGISTER = re.compile(
     r"\b(?:inscrib\w*|inscripcion\w*|registr(?:ar|arme|arnos|arse|ate|ense|emos|arlas?|arlos?)|"
@@ -719,14 +869,17 @@ _REGISTER = re.compile(
     r"(?:organizacion|ong|fundacion|asociacion|colectivo|red|institucion|grupo|entidad|"
     r"organi[sz]ation|ngo|group|network|association|foundation|collective)\w*|"
     r"(?:me|nos)\s+registr\w*|registr(?:ame|anos|amos)|(?:me|nos)\s+(?:anot|apunt)\w*|"
+    rf"(?:anot|apunt|agreg|inclu|inscrib|sum)\w*\s+a\s+(?:mi|nuestra|nuestro)\s+{_ORG_NOUN}|"
     r"(?:anot|apunt)ar(?:me|nos|se)|"
     r"register|registering|registration|sign(?:ing)?[\s-]+(?:\w+\s+){0,3}?up|signup|"
+    r"(?:get|got|getting|be|become)\s+(?:\w+\s+){0,2}?registered|"
     r"sumar\s+a\s+(?:mi|nuestra|nuestro)\s+(?:organizacion|org|ong|red|fundacion|colectivo|"
     r"asociacion)|"
     r"become\s+(?:a\s+)?members?|be\s+(?:a\s+)?members?|membership|membresia|"
     r"(?:listed|included|accepted|admitted)\s+as\s+(?:a\s+)?members?|"
     r"dar(?:nos|me|la|lo)?\s+de\s+alta|"
-    r"ser\s+(?:miembros?|socios?|integrantes?)|hacer(?:me|nos)\s+(?:miembros?|socios?)|"
+    r"(?:ser|sea|seamos|sean|volvernos|volverse)\s+(?:miembros?|socios?|integrantes?)|"
+    r"hacer(?:me|nos)\s+(?:miembros?|socios?)|"
     r"add\s+(?:us|me|our\s+\w+)\s+(?:to|in)\b|agreg(?:ar|uen|uenme|uennos)(?:me|nos)?|"
     r"enrol(?:l)?\s+(?:my|our)\s+(?:organi[sz]ation|ngo|network|group|collective|association|"
     r"foundation))\b"
@@ -735,7 +888,21 @@ _REGISTER = re.compile(
 # a la lucha contra la trata"); they count when the rest of the question names no topic or
 # when it names the Mechanism or a table.
 _REGISTER_WEAK = re.compile(
-    r"\b(?:(?:join|joining|joined)(?!\s+(?:me|him|her|them|my|his|their)\b)|"
+    # "can a returnee org from Guatemala join?", "¿puede una red de retornados unirse?",
+    # "¿una org indígena puede participar?": the organisation's kind is who asks.
+    rf"\b(?:(?:can|could|may|do|does)\s+(?:an?\s+|our\s+|my\s+|the\s+|one\s+)?"
+    rf"(?:[\w']+\s+){{0,4}}?{_ORG_NOUN}\s+(?:[\w']+\s+){{0,4}}?(?:join|participate|"
+    r"take\s+part|be\s+(?:a\s+)?part|become\s+(?:a\s+)?members?|be\s+members?|apply)|"
+    rf"(?:puede|pueden|podria|podrian)\s+(?:\w+\s+){{0,4}}?{_ORG_NOUN}\s+(?:\w+\s+){{0,4}}?"
+    r"(?:unirse|sumarse|participar|formar\s+parte|ser\s+parte|afiliarse|integrarse|"
+    r"ingresar|entrar|ser\s+miembros?)|"
+    rf"{_ORG_NOUN}\s+(?:\w+\s+){{0,4}}?(?:puede|pueden|podria|podrian)\s+(?:participar|"
+    r"unirse|sumarse|formar\s+parte|ser\s+parte|afiliarse|integrarse|entrar|ser\s+miembros?)|"
+    # "¿aceptan organizaciones de Brasil?", "do you accept grassroots groups?"
+    rf"(?:aceptan|admiten|accept|admit)\s+(?:\w+\s+){{0,3}}?{_ORG_NOUN}|"
+    rf"(?:mi|nuestra|nuestro)\s+{_ORG_NOUN}\s+(?:este|esten|sea|forme|participe|entre)\b|"
+    r"add\s+(?:us|me|my\s+\w+|our\s+\w+)|(?:we|i)\s+want\s+in\b|"
+    r"(?:join|joining|joined)(?!\s+(?:me|him|her|them|my|his|their)\b)|"
     r"unir(?:me|nos|se|te)(?!\s+(?:a|con)\s+(?:mi|mis)\b)|nos\s+unimos|me\s+uno|sumar(?:me|nos|se)|"
     r"nos\s+sumamos|afili\w*|formar\s+parte|forme(?:mos)?\s+parte|ser\s+parte|"
     r"(?:be|become|becoming)\s+(?:a\s+)?part\s+of|take\s+part\s+in|participate\s+in|"
@@ -773,14 +940,22 @@ _MECHANISM = re.compile(
 )
 _REGISTER_BLOCK = re.compile(
     r"\b(?:birth|births|civil|nacimiento|nacimientos|bebes?|baby|babies|newborns?|"
-    r"recien\s+nacid\w*|partidas?|actas?|consular|escuela|colegio|school|hijos?)\b"
+    r"recien\s+nacid\w*|partidas?|actas?|consular|escuela|colegio|school|hijos?|hijas?|naci\w*|"
+    r"nace\w*|born|(?:la|lo|los|las)\s+(?:pude|puedo|pudimos|quieren|quisieron|dejan|dejaron)\s+"
+    r"registr\w*|"
+    # registering for a status or a permit ("the registration exercise", "registrarme
+    # para el PPT") is a regularisation question, not joining the Mechanism
+    r"exercise|ejercicio|amnist\w*|regulari[sz]\w*|residen\w*|permits?|permiso\w*|visas?|"
+    r"ppt|ptp|pep|tps|etpv|censo|census|biometric\w*|biometrico\w*|refugi\w*|asylum|asilo)\b"
 )
 _MEETINGS = re.compile(
     r"\b(?:meet|meets|meeting|meetings|reunion|reuniones|reune|reunen|reunimos|reunirse|"
     r"reunira|reuniran|reunirnos|reus?|sesion|sesiones|session|sessions|calendario|calendar|"
-    r"schedule|scheduled|cronograma|pledges?|compromisos?|remind\w*|recordatorios?|recuerdame|"
+    r"schedule|scheduled|cronograma|pledges?|compromisos?|commitments|remind\w*|recordatorios?|"
+    r"recuerdame|"
     r"avisame|convocatoria|quarterly|trimestral\w*|cada\s+cuanto|how\s+often|"
-    r"(?:la|una|proxima|siguiente|hay)\s+junta|(?:se|nos)\s+junt(?:a|an|amos|aremos)|juntarnos|"
+    r"(?:la|una|proxima|siguiente|hay)\s+junta(?!\s+(?:de\s+vecinos|vecinal|directiva|comunal))|"
+    r"(?:se|nos)\s+junt(?:a|an|amos|aremos)|juntarnos|"
     r"(?:el|un|proximo|siguiente|next|the)\s+encuentro|gatherings?|get\s*togethers?|"
     r"zoom|google\s+meet|videollamada|"
     r"next\s+call|proxima\s+llamada|cuando\s+(?:toca|nos\s+vemos|se\s+ven|es\s+la\s+proxima)|"
@@ -793,37 +968,48 @@ _MEETINGS_WEAK = re.compile(
     r"\b(?:a\s+que\s+hora|what\s+time(?!\s+is\s+it)|que\s+dia\s+(?:es|toca|sera)|what\s+day|"
     r"(?:the|next|our|this|today|todays|tomorrow|tomorrows)\s+(?:zoom\s+)?calls?|llamada|link|"
     r"enlace\s+(?:de|del|para)|invitacion|invite|upcoming|agenda|fechas?|dates|monitoreo|"
-    r"monitoring)\b"
+    r"monitoring|deadlines?|due\s+date|plazos?|vence|vencen|pospus\w*|postpon\w*|"
+    r"reprogram\w*|reschedul\w*|cancel\w*|suspend\w*|minutes|actas?|minutas?)\b"
 )
 # Greetings, thanks and small talk: the whole message, give or take fillers ("ok gracias",
 # "hola a todos", "buenas tardes equipo").
 _FILLER = (
     r"(?:ok|okay|oki|okis|dale|listo|vale|bueno|perfecto|genial|excelente|super|great|cool|"
-    r"perfect|awesome|nice|ah|oh|bien|muy\s+bien|y|and|pues|si|yes)"
+    r"perfect|awesome|nice|ah|oh|bien|muy\s+bien|y|and|pues|si|yes|buen[ia]simo|buen[ia]sima|"
+    r"barbaro|chevere|bacan|joya|claro|lovely|brilliant|sweet|amazing|wow)"
 )
 _THANKS_WORDS = (
-    r"(?:gracias|muchas\s+gracias|mil\s+gracias|thanks|thank\s+(?:you|u)|thx|tks|ty|obrigad[oa])"
+    r"(?:gracia+s|muchas\s+gracia+s|mil\s+gracia+s|thanks|thank\s+(?:you|u)|thx|tks|ty|"
+    r"obrigad[oa]|merci|mesi|bendiciones|blessings|cheers)"
 )
 _GREETING = re.compile(
     rf"^\W*(?:{_FILLER}\W+)*(?:{_THANKS_WORDS}|hola+s?|holi+s?|ola+|hi+|hello+|hey+|buenas|"
     r"buenos\s+dias|buen\s+dia|buenas\s+tardes|buenas\s+noches|"
     r"good\s+(?:morning|afternoon|evening|day)|saludos|saludo|que\s+tal|que\s+onda|que\s+hubo|"
-    r"quiubo|epa|alo|oi|greetings|howdy|start|help|ayuda|menu|ayudame|auxilio)\b"
+    r"quiubo|epa|alo|oi|greetings|howdy|start|help|ayuda|menu|ayudame|auxilio|"
+    # Caribbean and Haitian greetings: "wah gwaan", "morning all", "bonjou", "bonswa"
+    r"wh?a+g+w[aw]+n|wah\s+gw[aw]+n|(?:good\s+)?(?:morning|evening)|bonjou\w*|bonswa|"
+    r"bonsoir|sup|hiya|hola+\s+a\s+todos)\b"
 )
 # The bot itself: what it does, how to use it.
 _BOT_HELP = re.compile(
-    r"\b(?:what\s+is\s+(?:the\s+)?(?:gcm|global\s+compact|mechanism)|"
+    r"\b(?:what(?:\s+exactly)?(?:\s+is|'?s)\s+(?:the\s+)?(?:gcm|global\s+compact|mechanism)|"
     r"que\s+es\s+(?:el\s+)?(?:gcm|pacto|pmm|mecanismo)|"
     r"que\s+(?:puedes|sabes|podes)(?:\s+hacer)?|que\s+sabe\s+hacer|que\s+haces|"
     r"what\s+(?:can|do)\s+you\s+(?:do|know)|"
     r"como\s+funciona\w*|how\s+(?:does|do)\s+(?:this|it|you)\s+(?:bot\s+)?work|"
     r"how\s+(?:do|can)\s+i\s+use|como\s+(?:te\s+)?uso|como\s+se\s+usa|para\s+que\s+sirve\w*|"
     r"comandos?|commands?|instrucciones|instructions|quien\s+eres|who\s+are\s+you|"
-    r"what\s+are\s+you|me\s+ayudas|can\s+you\s+help|menu|usage|options|opciones|bot|"
+    r"what\s+are\s+you|me\s+ayudas|can\s+you\s+help|(?:puedes|podes|podrias|pueden)\s+ayudar\w*|"
+    r"menu|usage|options|opciones|bot|"
     r"chatbot|what\s+is\s+this|que\s+es\s+esto|que\s+(?:hago|se\s+hace|hacemos)\s+aqui|"
     r"what\s+do\s+(?:i|we)\s+do\s+here|estas\s+ahi|hay\s+alguien|(?:are\s+)?you\s+there|"
     r"anyone\s+there|anybody\s+there|what\s+(?:topics|questions|things)\s+(?:can|do)\s+you|"
     r"que\s+(?:temas|preguntas|cosas)\s+(?:puedes|sabes|respondes|contestas)|can\s+you\s+answer|"
+    r"what\s+(?:\w+\s+)?(?:can|should|do)\s+(?:i|we)\s+ask|"
+    r"what\s+(?:else\s+)?can\s+you\s+(?:tell|say|explain)|"
+    r"que\s+(?:cosas\s+|temas\s+|preguntas\s+)?(?:te\s+)?(?:puedo|podemos)\s+pregunta\w*|"
+    r"para\s+que\s+(?:sirves|sirve\s+esto|estas)|"
     r"puedes\s+(?:responder|contestar)|como\s+te\s+pregunto|how\s+do\s+i\s+ask)\b"
 )
 # Thanks for something, not a question ("gracias a todos por la reunión de hoy").
@@ -858,6 +1044,13 @@ _TABLE_LIST = re.compile(
     r"\b(?:mesas|tables|estructura\w*|structured?|arquitectura|architecture|organi[sz]ed|"
     r"organizado|"
     r"prioridades|priorities|plan\s+de\s+trabajo|work\s*plan)\b"
+)
+# "¿bajo qué objetivo...?", "which table should we bring this to?", "where does it fit?"
+_ASKS_TOPIC = re.compile(
+    r"\b(?:(?:que|cual|which|what|bajo\s+que|under\s+which|in\s+which|to\s+which|con\s+que)\s+"
+    r"(?:objetivos?|objectives?|goals?|mesas?|tables?|working\s+tables?|wt|obj)\b|"
+    r"donde\s+(?:encaja\w*|entra\w*|cae\w*)|where\s+(?:does|do|would|should|could)\s+"
+    r"(?:\w+\s+){1,8}?(?:fit|go|belong|fall)\b)"
 )
 _OBJECTIVE_LIST = re.compile(r"\b(?:objetivos|objectives|goals|23)\b")
 
@@ -920,12 +1113,40 @@ def _language(folded_tokens: list[str], raw: str) -> str | None:
     return None
 
 
+# Chat shorthand of both languages ("q mesa ve eso xq", "pls", "ppl", "rn"), spelt out
+# before anything else reads the text, so that cue phrases and stopwords see real words.
+_SHORTHAND = {
+    **dict.fromkeys("q k ke xq".split(), "que"),
+    **dict.fromkeys("pq porq xk".split(), "porque"),
+    **dict.fromkeys("tb tmb tbm tambn".split(), "tambien"),
+    **dict.fromkeys("xfa xfavor pf pfv".split(), "por favor"),
+    **dict.fromkeys("pls plz plis pliz".split(), "please"),
+    **dict.fromkeys("tnx thnx thanx tnks thnks thks".split(), "thanks"),
+    **dict.fromkeys("bc bcoz bcuz cuz coz".split(), "because"),
+    **dict.fromkeys("wat wht".split(), "what"),
+    **dict.fromkeys("govt gov".split(), "government"),
+    **dict.fromkeys("mtg mtng".split(), "meeting"),
+    "x": "por", "xa": "para", "pa": "para", "d": "de", "dl": "del", "msj": "mensaje",
+    "u": "you", "ur": "your", "r": "are", "ppl": "people", "rn": "right now", "abt": "about",
+    "hw": "how", "wen": "when", "b4": "before", "w": "with", "mtgs": "meetings",
+}  # fmt: skip
+_SHORTHAND_RE = re.compile(
+    r"(?<![\w'’/])(" + "|".join(sorted(_SHORTHAND, key=len, reverse=True)) + r")(?![\w'’])"
+)
+# "$200", "US$", "€": an amount of money, which the word tokens alone would lose.
+_CURRENCY = re.compile(r"(?:\bus)?\$|€|£")
+
+
+def _spell_out(folded: str) -> str:
+    return _SHORTHAND_RE.sub(lambda m: _SHORTHAND[m.group(1)], folded)
+
+
 def detect_language(text: str) -> str | None:
     """"es" or "en" when the text is clearly in one of them, else None (never raises)."""
     if not isinstance(text, str):
         return None
     raw = text[:_MAX_CHARS]
-    return _language(_tokens(fold(raw)), raw)
+    return _language(_tokens(_spell_out(fold(raw))), raw)
 
 
 # --------------------------------------------------------------------------------------
@@ -1010,12 +1231,22 @@ def _topic(unnamed: str) -> tuple[_Topic, list[str]]:
     surface: dict[str, str] = {}  # stem -> the word it came from, for typo matching
     for token in frame_tokens:
         surface.setdefault(_stem(_CANONICAL.get(token, token)), token)
-    ranked = _ranked(_score(stems, surface))
+    ranked = _ranked(_score(stems, surface, _anchors(frame_tokens)))
     best = ranked[0][1] if ranked else 0.0
     second = ranked[1][1] if len(ranked) > 1 else 0.0
     top = tuple(n for n, s in ranked[:3] if s >= max(_TOPIC_MIN, _SECONDARY * best))
     confident = best >= _TOPIC_CONFIDENT and best >= _TOPIC_MARGIN * second
     return _Topic(top, best, confident), stems
+
+
+def _beyond_self_description(unnamed: str, topic: _Topic) -> _Topic:
+    """The topic of what a member asks rather than of who they are: "soy periodista en
+    Quito ... familias con bebés caminando" is about the families, not the press; but
+    "somos una red de jornaleros, ¿qué objetivo?" has nothing else to go on."""
+    if not topic.present or not _SELF_DESCRIPTION.search(unnamed):
+        return topic
+    rest = _topic(_SELF_DESCRIPTION.sub(" ", unnamed))[0]
+    return rest if rest.present else topic
 
 
 def _wants_in(folded: str, unnamed: str, topic: _Topic) -> bool:
@@ -1056,12 +1287,12 @@ def _topic_beats_tables(folded: str, unnamed: str, tables: list[str], topic: _To
 
 def _understand(text: str) -> Understanding:
     raw = text[:_MAX_CHARS]
-    folded = fold(raw)
+    folded = _spell_out(fold(raw))
     tokens = _tokens(folded)
     language = _language(tokens, raw)
     if not tokens:
         return Understanding("unknown", language=language)
-    folded = _fix_cue_typos(_LONG_RUN.sub(r"\1", folded))
+    folded = _fix_cue_typos(_LONG_RUN.sub(r"\1", _CURRENCY.sub(" dinero ", folded)))
 
     tables, unnamed = _table_mentions(folded)
     topic, stems = _topic(unnamed)
@@ -1100,8 +1331,13 @@ def _understand(text: str) -> Understanding:
         )
     if tables and not _topic_beats_tables(folded, unnamed, tables, topic):
         return Understanding("table", tables=tuple(tables), confident=True, language=language)
-    small_talk = bool(_GREETING.search(folded) or _BOT_HELP.search(folded))
+    # "Hola, soy periodista en Quito ... ¿qué objetivo aplica?": a greeting that opens a
+    # question about a topic is not small talk.
+    small_talk = bool(_GREETING.search(folded) or _BOT_HELP.search(folded)) and not (
+        _ASKS_TOPIC.search(folded)
+    )
     if topic.present and (topic.confident or not small_talk):
+        topic = _beyond_self_description(unnamed, topic)
         return Understanding(
             "objective",
             objectives=topic.top,

@@ -9,6 +9,15 @@ the keywords or questions.tsv, as members type on a phone: slang, typos, no acce
 portuñol, long messages with context.  Rows 1-240 are the first set (scored 0.960 / 0.961
 / 0.946 objective / table / intent before the second tuning round), rows 241-300 and
 301-360 two later fresh sets (untouched: 0.762 / 0.857 / 0.983 and 0.891 / 0.902 / 0.933).
+
+tests/data/heldout2.tsv (same columns) was written by a third engineer before reading the
+keywords or the other sets, from personas the earlier sets under-covered: lawyers and
+paralegals (refugio, amparo, habeas corpus, non-refoulement), health and education
+workers, journalists, UN-agency staff, Caribbean English speakers, Haitian and Brazilian
+members writing Spanish or English, youth shorthand ("q", "xq", "pls", "rn"), shelters,
+unions, returnee, indigenous, Afro-descendant, LGBTIQ+ and climate-displacement groups.
+Rows 1-200 are set A (untouched: 0.929 / 0.955 / 0.985), rows 201-280 set B, written after
+the fixes that set A prompted (untouched: 0.828 / 0.909 / 0.925).
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from handlers.understanding import INTENTS, Understanding, detect_language, unde
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = ROOT / "tests" / "data" / "questions.tsv"
 HELDOUT = ROOT / "tests" / "data" / "heldout.tsv"
+HELDOUT2 = ROOT / "tests" / "data" / "heldout2.tsv"
 REFERENCE = ROOT.parent / "shared" / "reference" / "gcm_objectives.tsv"
 
 # Floors just below what the current version reaches on the whole set
@@ -36,10 +46,16 @@ MIN_TABLE = 0.98
 MIN_INTENT = 0.98
 
 # Floors on the held-out set, just below what the current version reaches there
-# (objective 0.992, table 1.000, intent 1.000).
+# (objective 0.996, table 1.000, intent 1.000).
 HELDOUT_MIN_OBJECTIVE = 0.98
 HELDOUT_MIN_TABLE = 0.98
 HELDOUT_MIN_INTENT = 0.98
+
+# Floors on the second held-out set, just below what the current version reaches there
+# (objective 0.990, table 0.995, intent 1.000).
+HELDOUT2_MIN_OBJECTIVE = 0.98
+HELDOUT2_MIN_TABLE = 0.98
+HELDOUT2_MIN_INTENT = 0.98
 
 
 @dataclass(frozen=True)
@@ -67,11 +83,13 @@ def _load_rows(path: Path = QUESTIONS) -> list[Row]:
 
 ROWS = _load_rows()
 HELDOUT_ROWS = _load_rows(HELDOUT)
+HELDOUT2_ROWS = _load_rows(HELDOUT2)
 
 # (rows, objective floor, table floor, intent floor) of each evaluation set
 EVAL_SETS = {
     "questions": (ROWS, MIN_OBJECTIVE, MIN_TABLE, MIN_INTENT),
     "heldout": (HELDOUT_ROWS, HELDOUT_MIN_OBJECTIVE, HELDOUT_MIN_TABLE, HELDOUT_MIN_INTENT),
+    "heldout2": (HELDOUT2_ROWS, HELDOUT2_MIN_OBJECTIVE, HELDOUT2_MIN_TABLE, HELDOUT2_MIN_INTENT),
 }
 
 
@@ -94,13 +112,14 @@ def test_eval_set_shape() -> None:
     assert {n for r in ROWS for n in r.objectives} == set(range(1, 24))
 
 
-def test_heldout_set_shape() -> None:
-    assert len(HELDOUT_ROWS) >= 360
-    assert sum(r.lang == "es" for r in HELDOUT_ROWS) == sum(r.lang == "en" for r in HELDOUT_ROWS)
-    assert {r.intent for r in HELDOUT_ROWS} == set(INTENTS)
-    assert all(r.objectives <= set(range(1, 24)) for r in HELDOUT_ROWS)
-    assert all(r.tables <= set(TABLE_CODES) for r in HELDOUT_ROWS)
-    assert {n for r in HELDOUT_ROWS for n in r.objectives} == set(range(1, 24))
+@pytest.mark.parametrize(("rows", "size"), [(HELDOUT_ROWS, 360), (HELDOUT2_ROWS, 280)])
+def test_heldout_set_shape(rows: list[Row], size: int) -> None:
+    assert len(rows) >= size
+    assert sum(r.lang == "es" for r in rows) == sum(r.lang == "en" for r in rows)
+    assert {r.intent for r in rows} == set(INTENTS)
+    assert all(r.objectives <= set(range(1, 24)) for r in rows)
+    assert all(r.tables <= set(TABLE_CODES) for r in rows)
+    assert {n for r in rows for n in r.objectives} == set(range(1, 24))
 
 
 # --- accuracy -------------------------------------------------------------------------
@@ -151,7 +170,7 @@ def test_latency_p99_under_5ms() -> None:
     run of each question still pays its cold typo look-ups.
     """
     understand("warm-up")  # one-off index build
-    rows = ROWS + HELDOUT_ROWS
+    rows = ROWS + HELDOUT_ROWS + HELDOUT2_ROWS
     runs: list[list[float]] = [[] for _ in rows]
     for _ in range(3):
         for timings, row in zip(runs, rows):
@@ -229,6 +248,39 @@ def test_everyday_phrasing(
     assert answer.intent == intent
     assert (answer.objectives[0] if answer.objectives else None) == objective
     assert (answer.tables[0] if answer.tables else None) == table
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "objective"),
+    [
+        # chat shorthand is spelt out before the cue phrases look at the text
+        ("q mesa ve lo de las remesas xfa", "objective", 20),
+        ("pls which obj covers smugglers rn", "objective", 9),
+        # a keyword's negation or "país" must be there: "dejar pasar" is not leaving home
+        ("no hay comida en mi pueblo, por eso nos vamos", "objective", 2),
+        ("los guardias fronterizos piden coimas para dejar pasar", "objective", 11),
+        # who one is vs what one asks: the topic wins over the population group
+        ("los wayuu no tienen cédula de ningún país", "objective", 4),
+        # sent back is a return; sending money back home is a remittance
+        ("they sent him back to Haiti", "objective", 21),
+        ("the fees to send money back home are insane", "objective", 20),
+        ("lo discriminan por ser haitiano", "objective", 17),
+        ("hace meses que no sé nada de mi hermano", "objective", 8),
+        # registering for a status is regularisation, not joining the Mechanism
+        ("how do I register for the PPT?", "objective", 5),
+        ("can a returnee org from Honduras join?", "register", None),
+        ("¿una red de pastoral migrante puede participar?", "register", None),
+        # a greeting that opens a topic question is not small talk
+        ("Hola, soy docente en Lima: ¿qué objetivo ve lo de los cupos escolares?", "objective", 15),
+        ("deadline for the pledge report?", "meetings", None),
+        ("mèsi anpil", "help", None),
+    ],
+)
+def test_general_cues(text: str, intent: str, objective: int | None) -> None:
+    answer = understand(text)
+    assert answer.intent == intent
+    if objective is not None:
+        assert answer.objectives[:1] == (objective,)
 
 
 def test_several_numbered_objectives() -> None:
