@@ -77,14 +77,11 @@ async def _ask(
     await app.start()
     try:
         user = User("console", "ask", name="ask")
-        first = True
+        await app.core.remember(Message(ASK_CHAT, user, "", private=True))
+        await app.core.update_chat(ASK_CHAT, language=lang)
         for line in lines:
-            message = Message(ASK_CHAT, user, line, private=True)
-            if first:
-                await app.core.handle(Message(ASK_CHAT, user, "", private=True))
-                await app.core.update_chat(ASK_CHAT, language=lang)
-                first = False
-            print(render(await app.core.handle(message), as_json, one_line), flush=True)
+            replies = await app.core.handle(Message(ASK_CHAT, user, line, private=True))
+            print(render(replies, as_json, one_line), flush=True)
     finally:
         await app.close()
 

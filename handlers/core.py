@@ -62,7 +62,7 @@ class Core:
         """Answer one message; never raises."""
         message = replace(message, text=clean(message.text))
         try:
-            chat = await self._remember(message)
+            chat = await self.remember(message)
             return await self._dispatch(message, chat)
         except Exception:
             log.exception("failed on %r from %s", message.text[:200], message.sender.key)
@@ -150,7 +150,7 @@ class Core:
 
     # chats -------------------------------------------------------------------
 
-    async def _remember(self, message: Message) -> ChatInfo:
+    async def remember(self, message: Message) -> ChatInfo:
         """Load (and on first contact store) the chat and the sender; cached after that."""
         key = (message.chat.platform, message.chat.chat_id or "")
         sender = message.sender
