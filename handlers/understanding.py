@@ -129,6 +129,13 @@ _STEM_EXCEPTIONS = {
     "venden": "venden",
     "vender": "vender",
     "vendiendo": "vendiendo",
+    # prisoners ("presos"), not the press ("press", "prensa")
+    **dict.fromkeys("preso presos presa presas".split(), "preso"),
+    # one stem for the noun and the verb ("passport renewal", "renewing a passport")
+    "renewal": "renew",
+    "renewals": "renew",
+    # Spanish verbs whose stem changes ("el consulado no me renueva el pasaporte")
+    **dict.fromkeys("renueva renuevan renuevo renueve renueven".split(), "renov"),
 }
 
 
@@ -164,6 +171,7 @@ _STOPWORDS = frozenset(
     lleva llevan habla hablan hablar corresponde corresponden entra entramos encaja encajamos
     pertenece pertenecemos cae caemos caen buena bueno buenas buenos gracias hola favor porfa
     tardes noches dias dia morning afternoon evening ayuda ayudar ayudan ayudame apoyo apoyar solo
+    mejor mejores mejorar queda quedan
     explicame explica cuentame dime saludos saludo saluda saludamos consulta consultas
     consultar consultita pregunta preguntas preguntar preguntita duda dudas query queries
     estoy estamos trabajamos trabaja trabajan somos organizacion organizaciones ong ongs
@@ -309,9 +317,18 @@ _WHY_LEAVE = re.compile(
 # "se están yendo porque ya no hay pesca", "they left because of the gangs": leaving and
 # its reason, objective 2 again.
 _LEFT_BECAUSE = re.compile(
-    r"\b(?:se\s+(?:estan\s+)?(?:yendo|van|fueron|iban)|salen|salieron|huyen|huyeron|emigran|"
-    r"emigraron|left|leave|leaving|fled|flee|migrated|emigrated)\s+(?:\w+\s+){0,4}?"
+    r"\b(?:se\s+(?:estan\s+)?(?:yendo|va|van|fue|fueron|iban)|salen|salieron|huyen|huyeron|"
+    r"emigran|emigraron|left|leave|leaving|fled|flee|migrated|emigrated)\s+(?:\w+\s+){0,4}?"
     r"(?:porque|por\s+(?:la|el|las|los)|debido|because|due\s+to)\b"
+)
+# "no hay trabajo en su país y se van", "no jobs, so people leave": the same, reason first.
+_LACK_SO_LEAVE = re.compile(
+    r"\b(?:no\s+hay|no\s+habia|no\s+tienen|falta|faltan|sin|no|there\s+(?:are|is)\s+no|"
+    r"lack\s+of)\s+(?:\w+\s+){0,2}?(?:trabajo|empleo|comida|futuro|oportunidades|seguridad|"
+    r"work|jobs?|food|future|opportunities|security)\b(?:\s+\w+){0,5}?\s+(?:y|entonces|"
+    r"asi\s+que|por\s+eso|so|and|then|that'?s\s+why)\s+(?:\w+\s+){0,3}?(?:se\s+(?:va|van|fue|"
+    r"fueron|marcha\w*)|emigra(?:n|ron)?|migra(?:n|ron)?|salen|salieron|huyen|huyeron|"
+    r"leave|leaves|left|leaving|migrate|emigrate|flee|go\s+north)\b"
 )
 # "la obligaron a trabajar en un bar", "forced to work for free": forced labour, a form
 # of trafficking (objective 10), though "obligar" alone points to forced displacement.
@@ -404,7 +421,33 @@ _FOR_WHO_ONE_IS = re.compile(
     r"(?:to\s+)?(?:\w+\s+)?(?:migrants|foreigners|immigrants|venezuelans|haitians|colombians|"
     r"us|them)\b"
 )
+# "presos por ser migrantes", "jailed for being undocumented": detention for one's status
+# (objective 13), which "por ser migrante" alone would read as discrimination.
+_JAILED_FOR_STATUS = re.compile(
+    r"\b(?:pres[oa]s?|detenid[oa]s?|encarcelad[oa]s?|encerrad[oa]s?|arrestad[oa]s?|"
+    r"jailed|detained|arrested|locked\s+up|imprisoned|held)\s+(?:\w+\s+){0,2}?"
+    r"(?:por\s+(?:ser|estar)|for\s+being)\s+(?:\w+\s+)?(?:migrantes?|inmigrantes?|extranjer\w*|"
+    r"indocumentad\w*|irregulares?|sin\s+papeles|migrants?|immigrants?|foreigners?|"
+    r"undocumented|irregular)\b"
+)
+# "cobran 5 mil dólares por cruzar la frontera", "paid $3000 to get across": paying
+# someone for the crossing is smuggling (objective 9), whatever border it crosses.
+_PAID_TO_CROSS = re.compile(
+    r"\b(?:(?:cobr|pag)(?:a|an|amos|aron|o|e|ue|ar|ando|en|aba|aban)|charg\w*|pa(?:y|ys|id|ying))"
+    r"\s+(?:\w+\s+){0,4}?(?:por|para|to|for)\s+(?:\w+\s+)?(?:cruzar|pasar(?:los|nos|me)?|"
+    r"llevar(?:los|nos|me)?|cross|crossing|get\s+across|take\s+(?:\w+\s+)?across|"
+    r"be\s+taken\s+across)\b"
+)
+# "riding the train", "fell off a freight train": the train migrants ride ("el tren", "la
+# bestia"), not "we train migrants" (skills, objective 18), so only the noun is turned.
+_TRAIN = re.compile(
+    r"\b(?:the|a|by|on|off|onto|from|freight|cargo|that|this)\s+(?:freight\s+|cargo\s+)?"
+    r"trains?\b"
+)
 _CUES = (
+    (_TRAIN, " tren "),
+    (_JAILED_FOR_STATUS, " detenidos "),
+    (_PAID_TO_CROSS, " coyotaje "),
     (_HEADCOUNT, " headcount "),
     (_SEARCHING, " nonews "),
     (_FOR_WHO_ONE_IS, " discriminacion "),
@@ -416,6 +459,7 @@ _CUES = (
     (_WAYFINDING, " wayfinding "),
     (_WHY_LEAVE, " whyleave "),
     (_LEFT_BECAUSE, " whyleave "),
+    (_LACK_SO_LEAVE, " whyleave "),
     (_KNOW_RIGHTS, " knowrights "),
     (_FORCED_WORK, " forcedwork "),
     (_STEREOTYPE, " stereotype "),
@@ -904,7 +948,10 @@ _REGISTER_WEAK = re.compile(
     r"add\s+(?:us|me|my\s+\w+|our\s+\w+)|(?:we|i)\s+want\s+in\b|"
     r"(?:join|joining|joined)(?!\s+(?:me|him|her|them|my|his|their)\b)|"
     r"unir(?:me|nos|se|te)(?!\s+(?:a|con)\s+(?:mi|mis)\b)|nos\s+unimos|me\s+uno|sumar(?:me|nos|se)|"
-    r"nos\s+sumamos|afili\w*|formar\s+parte|forme(?:mos)?\s+parte|ser\s+parte|"
+    r"nos\s+sumamos|afili\w*|formar\s+parte|form(?:e|emos|o|amos)\s+parte|ser\s+parte|"
+    # "¿nos podemos unir?", "¿cómo se suman nuevas organizaciones?"
+    r"(?:nos|me)\s+(?:podemos|puedo|quiero|queremos)\s+(?:unir|sumar|afiliar)|"
+    r"se\s+(?:suman|afilian)|"
     r"(?:be|become|becoming)\s+(?:a\s+)?part\s+of|take\s+part\s+in|participate\s+in|"
     r"(?:can|could|may)\s+(?:we|i|our\s+\w+|my\s+\w+)\s+(?:participate|join|take\s+part|be\s+part)|"
     r"(?:se\s+puede|podemos|puedo|pueden|podria|podriamos)\s+participar|"
@@ -922,7 +969,8 @@ _REGISTER_WEAK = re.compile(
 _REGISTER_ENTER = re.compile(
     r"\b(?:entrar|entre\s+(?:a|al)|entremos|entramos|ingres(?:ar|e|emos|amos|o)|"
     r"integrar(?:me|nos|se)|integr(?:e|en|emos)|incorpor\w*|meter(?:me|nos)|get\s+into|be\s+added|"
-    r"participar|participamos|"
+    r"participar|participamos|participo|sum(?:e|en|emos|o)|se\s+un(?:a|an|e|en)|nos\s+unamos|"
+    r"adhesion|afiliacion|"
     r"participe|participen|participate|participating)\b"
 )
 # "somos una red de jornaleros", "we are a diaspora group": who is asking, not what
