@@ -1,8 +1,8 @@
-"""Accuracy and latency of ``handlers.understanding.understand`` on the evaluation set.
+"""Accuracy and latency of ``handlers.understanding.understand`` on the evaluation sets.
 
 Run from the repository root::
 
-    python bench/qa.py [path/to/questions.tsv]
+    python bench/qa.py [path/to/set.tsv ...]
 
 Prints objective top-1, table and intent accuracy and p50/p99 latency per question, for
 ``understand()`` and for a bare baseline measured in the same run (exact substring match
@@ -12,13 +12,11 @@ ratio between the two.
 
 from __future__ import annotations
 
-import csv
 import re
 import statistics
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,54 +25,9 @@ if str(ROOT) not in sys.path:
 
 from handlers.knowledge import fold, load_knowledge  # noqa: E402
 from handlers.understanding import Understanding, understand  # noqa: E402
+from tests.evaluation import EVAL_SETS, Question, load_questions, score  # noqa: E402
 
-DEFAULT_TSV = ROOT / "tests" / "data" / "questions.tsv"
 ROUNDS = 5  # each question is timed this many times; percentiles over all timings
-
-
-@dataclass(frozen=True)
-class Question:
-    lang: str
-    text: str
-    intent: str
-    objectives: frozenset[int]
-    tables: frozenset[str]
-
-
-def load_questions(path: Path = DEFAULT_TSV) -> list[Question]:
-    with path.open(encoding="utf-8", newline="") as fh:
-        rows = csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
-        return [
-            Question(
-                lang=row["lang"],
-                text=row["text"],
-                intent=row["intent"],
-                objectives=frozenset(int(n) for n in row["objectives"].split(",") if n),
-                tables=frozenset(t for t in row["tables"].split(",") if t),
-            )
-            for row in rows
-        ]
-
-
-@dataclass(frozen=True)
-class Scores:
-    objective: float
-    table: float
-    intent: float
-
-
-def score(questions: list[Question], answers: list[Understanding]) -> Scores:
-    """Top-1 objective accuracy over rows that expect an objective; likewise for tables."""
-    obj_rows = [(q, a) for q, a in zip(questions, answers) if q.objectives]
-    tab_rows = [(q, a) for q, a in zip(questions, answers) if q.tables]
-    obj_hits = sum(bool(a.objectives) and a.objectives[0] in q.objectives for q, a in obj_rows)
-    tab_hits = sum(bool(a.tables) and a.tables[0] in q.tables for q, a in tab_rows)
-    intent_hits = sum(q.intent == a.intent for q, a in zip(questions, answers))
-    return Scores(
-        objective=obj_hits / max(1, len(obj_rows)),
-        table=tab_hits / max(1, len(tab_rows)),
-        intent=intent_hits / max(1, len(questions)),
-    )
 
 
 def make_baseline() -> Callable[[str], Understanding]:
@@ -129,20 +82,24 @@ def measure(
 
 
 def main(argv: list[str]) -> int:
-    path = Path(argv[1]) if len(argv) > 1 else DEFAULT_TSV
-    questions = load_questions(path)
-    print(f"{len(questions)} questions from {path}")
-    results: dict[str, tuple[float, float]] = {}
-    for name, fn in (("understand", understand), ("baseline", make_baseline())):
-        answers, p50, p99 = measure(fn, questions)
-        s = score(questions, answers)
-        results[name] = (p50, p99)
-        print(
-            f"{name:<10}  objective top-1 {s.objective:.3f}  table {s.table:.3f}  "
-            f"intent {s.intent:.3f}  p50 {p50:.3f} ms  p99 {p99:.3f} ms"
-        )
-    (u50, u99), (b50, b99) = results["understand"], results["baseline"]
-    print(f"latency ratio understand/baseline: p50 x{u50 / b50:.1f}  p99 x{u99 / b99:.1f}")
+    """Every evaluation set (or the TSV files named on the command line), then all of them together."""
+    paths = [Path(a) for a in argv[1:]] or list(EVAL_SETS.values())
+    sets = {path.stem: load_questions(path) for path in paths}
+    sets["all"] = [q for questions in sets.values() for q in questions]
+    baseline = make_baseline()
+    for name, questions in sets.items():
+        print(f"{name}: {len(questions)} questions")
+        latency: dict[str, tuple[float, float]] = {}
+        for label, fn in (("understand", understand), ("baseline", baseline)):
+            answers, p50, p99 = measure(fn, questions)
+            s = score(questions, answers)
+            latency[label] = (p50, p99)
+            print(
+                f"  {label:<10}  objective top-1 {s.objective:.3f}  table {s.table:.3f}  "
+                f"intent {s.intent:.3f}  p50 {p50:.3f} ms  p99 {p99:.3f} ms"
+            )
+        (u50, u99), (b50, b99) = latency["understand"], latency["baseline"]
+        print(f"  latency ratio understand/baseline: p50 x{u50 / b50:.1f}  p99 x{u99 / b99:.1f}")
     return 0
 
 
