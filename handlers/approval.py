@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from handlers.basics import table_label
+from handlers.basics import command_text, table_label
 from handlers.context import Context, State
 from handlers.dates import format_day
 from handlers.errors import UserError
@@ -26,7 +26,7 @@ from handlers.members import (
 )
 from handlers.message import Button, Reply
 from handlers.registry import Registry
-from handlers.roles import command_for, describe_user, language_of, privileged_tables
+from handlers.roles import describe_user, language_of, privileged_tables
 from storage import audit, organisations, roles
 from storage.organisations import APPROVED, LEFT, PENDING, REJECTED, Membership
 
@@ -85,8 +85,8 @@ def request_card(ctx: Context, request: Membership, handle: str) -> str:
 def decision_buttons(ctx: Context, request_id: int) -> tuple[tuple[Button, ...], ...]:
     return (
         (
-            Button(_("Approve #{id}").format(id=request_id), command_for(ctx, "approve", str(request_id))),
-            Button(_("Reject #{id}").format(id=request_id), command_for(ctx, "reject", str(request_id))),
+            Button(_("Approve #{id}").format(id=request_id), command_text(ctx, "approve", str(request_id))),
+            Button(_("Reject #{id}").format(id=request_id), command_text(ctx, "reject", str(request_id))),
         ),
     )
 
@@ -129,7 +129,7 @@ async def reject(ctx: Context) -> Reply | list[Reply]:
         "Why is {organisation} not accepted in {table}? Your answer is sent to them. "
         "Write the reason, or “-” for none."
     ).format(organisation=request.organisation.name, table=request.table_code)
-    none = Button(_("Reject without a reason"), command_for(ctx, "reject", f"{request.id} -"))
+    none = Button(_("Reject without a reason"), command_text(ctx, "reject", f"{request.id} -"))
     return ctx.reply(esc(text), buttons=((none,),))
 
 
@@ -157,7 +157,7 @@ async def _named_request(ctx: Context, english_command: str) -> Membership:
         raise UserError(
             esc(
                 _("Which request? For example {command}; {pending} lists them.").format(
-                    command=command_for(ctx, english_command, "12"), pending=command_for(ctx, "pending")
+                    command=command_text(ctx, english_command, "12"), pending=command_text(ctx, "pending")
                 )
             )
         )
@@ -220,7 +220,7 @@ def outcome_text(ctx: Context, request: Membership) -> str:
             _(
                 "Welcome! {organisation} is now a member of {table}. Its secretaries will write to you "
                 "about the meetings. Your record: {command}."
-            ).format(organisation=organisation.name, table=table, command=command_for(ctx, "organisation"))
+            ).format(organisation=organisation.name, table=table, command=command_text(ctx, "organisation"))
         )
     text = _("The request of {organisation} to join {table} was not accepted.").format(
         organisation=organisation.name, table=table
@@ -252,7 +252,7 @@ async def pending(ctx: Context) -> Reply:
         "",
         esc(
             _("Approve with {approve}, reject with {reject}.").format(
-                approve=command_for(ctx, "approve", "N"), reject=command_for(ctx, "reject", _("N reason"))
+                approve=command_text(ctx, "approve", "N"), reject=command_text(ctx, "reject", _("N reason"))
             )
         ),
     ]

@@ -29,9 +29,12 @@ _LANGUAGE_WORDS = {
 
 
 def command_text(ctx: Context, english_name: str, args: str = "") -> str:
-    """A command as the user would type it, in the chat's language (``/mesa WT2``)."""
+    """A command as its reader would type it, in the language being rendered (``/mesa WT2``).
+
+    That is the chat's language, or another person's while rendering a message for them
+    (a secretary's notice, a contact's decision)."""
     command = ctx.core.commands.by_english_name(english_name)
-    name = command.name(ctx.lang) if command else english_name
+    name = command.name(current_locale()) if command else english_name
     return f"/{name} {args}".rstrip()
 
 

@@ -9,7 +9,7 @@ import re
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from handlers.basics import table_label
+from handlers.basics import command_text, table_label
 from handlers.context import Context
 from handlers.countries import country_name
 from handlers.dates import format_day
@@ -19,7 +19,7 @@ from handlers.knowledge import WORKING_TABLES, fold, load_knowledge, parse_table
 from handlers.markup import bold, esc
 from handlers.message import Attachment, Button, Reply
 from handlers.registry import Registry
-from handlers.roles import command_for, privileged_tables
+from handlers.roles import privileged_tables
 from storage import audit, organisations
 from storage.organisations import APPROVED, LEFT, PENDING, REJECTED, Membership, Organisation
 
@@ -180,7 +180,7 @@ async def own_organisation(ctx: Context) -> Organisation:
         raise UserError(
             esc(
                 _("You have not registered an organisation. Send {command} to register one.").format(
-                    command=command_for(ctx, "register")
+                    command=command_text(ctx, "register")
                 )
             )
         )
@@ -189,7 +189,7 @@ async def own_organisation(ctx: Context) -> Organisation:
 
 def which_table(ctx: Context, english_command: str, tables: Sequence[str]) -> str:
     return esc(
-        _("Which table? For example {command}.").format(command=command_for(ctx, english_command, tables[0]))
+        _("Which table? For example {command}.").format(command=command_text(ctx, english_command, tables[0]))
     )
 
 
@@ -197,7 +197,7 @@ def table_choice(ctx: Context, english_command: str, tables: Sequence[str]) -> R
     """Asked without a table: the tables it can be about, as buttons."""
     if not tables:
         return ctx.reply(esc(_("There is no table left for that.")))
-    buttons = tuple((Button(code, command_for(ctx, english_command, code)),) for code in tables)
+    buttons = tuple((Button(code, command_text(ctx, english_command, code)),) for code in tables)
     return ctx.reply(which_table(ctx, english_command, tables), buttons=buttons)
 
 
@@ -237,11 +237,11 @@ async def members(ctx: Context) -> Reply:
             "",
             esc(
                 ngettext("{n} request waiting: {command}", "{n} requests waiting: {command}", waiting).format(
-                    n=waiting, command=command_for(ctx, "pending")
+                    n=waiting, command=command_text(ctx, "pending")
                 )
             ),
         ]
-    buttons = ((Button(_("Export CSV"), command_for(ctx, "export", table)),),) if rows else ()
+    buttons = ((Button(_("Export CSV"), command_text(ctx, "export", table)),),) if rows else ()
     return ctx.reply("\n".join(lines), buttons=buttons)
 
 
@@ -318,10 +318,10 @@ async def organisation(ctx: Context) -> Reply:
     own = await own_organisation(ctx)
     joined = set(own.tables(APPROVED, PENDING))
     buttons = tuple(
-        (Button(_("Join {table}").format(table=code), command_for(ctx, "join", code)),)
+        (Button(_("Join {table}").format(table=code), command_text(ctx, "join", code)),)
         for code in WORKING_TABLES
         if code not in joined
-    ) + ((Button(_("Erase my data"), command_for(ctx, "forget")),),)
+    ) + ((Button(_("Erase my data"), command_text(ctx, "forget")),),)
     return ctx.reply(organisation_card(ctx, own), buttons=buttons)
 
 
@@ -334,7 +334,7 @@ async def forget(ctx: Context) -> Reply:
             "stays counted in the tables it belongs to, without them, and I will no longer write to you "
             "about it. This cannot be undone."
         ).format(name=own.name)
-        confirm = command_for(ctx, "forget", _("yes"))
+        confirm = command_text(ctx, "forget", _("yes"))
         return ctx.reply(esc(text), buttons=((Button(_("Yes, erase my data"), confirm),),))
     async with ctx.core.db.transaction() as session:
         organisation_row = await organisations.organisation_of(session, ctx.user)

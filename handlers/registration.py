@@ -15,7 +15,7 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from handlers.approval import notify_requests, unattended_note
-from handlers.basics import objective_line, table_label
+from handlers.basics import command_text, objective_line, table_label
 from handlers.context import Context, State
 from handlers.countries import (
     CountryMatch,
@@ -36,7 +36,7 @@ from handlers.members import (
 )
 from handlers.message import Button, Reply
 from handlers.registry import Registry
-from handlers.roles import command_for, describe_user
+from handlers.roles import describe_user
 from storage import audit, organisations, roles
 from storage.organisations import APPROVED, PENDING, DuplicateOrganisation
 
@@ -99,7 +99,7 @@ async def register(ctx: Context) -> Reply:
                 _(
                     "Let's do it in a private chat, so that your contact data stay private: "
                     "open a chat with me and send {command}."
-                ).format(command=command_for(ctx, "register"))
+                ).format(command=command_text(ctx, "register"))
             ),
             private_start="register",
         )
@@ -113,8 +113,8 @@ async def register(ctx: Context) -> Reply:
                     "another table send {join}."
                 ).format(
                     organisation=own.name,
-                    organisation_command=command_for(ctx, "organisation"),
-                    join=command_for(ctx, "join", "WT3"),
+                    organisation_command=command_text(ctx, "organisation"),
+                    join=command_text(ctx, "join", "WT3"),
                 )
             )
         )
@@ -126,7 +126,7 @@ async def register(ctx: Context) -> Reply:
             state.data,
             note=esc(
                 _("We had got this far; send {cancel} to start over.").format(
-                    cancel=command_for(ctx, "cancel")
+                    cancel=command_text(ctx, "cancel")
                 )
             ),
         )
@@ -136,7 +136,7 @@ async def register(ctx: Context) -> Reply:
         "Let's register your organisation in the Working Tables of the mechanism: seven short "
         "questions, then the tables' secretaries decide. Send {back} to change the previous answer, "
         "{cancel} to stop."
-    ).format(back=command_for(ctx, "back"), cancel=command_for(ctx, "cancel"))
+    ).format(back=command_text(ctx, "back"), cancel=command_text(ctx, "cancel"))
     return prompt(ctx, "name", data, note=esc(intro))
 
 
@@ -162,7 +162,7 @@ async def back(ctx: Context) -> Reply:
         raise UserError(
             esc(
                 _("This is the first question. Send {cancel} to stop.").format(
-                    cancel=command_for(ctx, "cancel")
+                    cancel=command_text(ctx, "cancel")
                 )
             )
         )
@@ -255,7 +255,7 @@ def _ask_consent(ctx: Context, data: dict[str, Any]) -> str:
                 "person's name and e-mail, and your chat account. Only the secretaries of the tables you "
                 "chose and the mechanism's administrators see them, and you can erase them at any time "
                 "with {forget}."
-            ).format(forget=command_for(ctx, "forget"))
+            ).format(forget=command_text(ctx, "forget"))
         )
         + "\n"
         + bold(_("Do you agree that I store these data?"))
@@ -310,14 +310,14 @@ def _buttons(ctx: Context, step: str, data: dict[str, Any]) -> tuple[tuple[Butto
         change = [
             Button(
                 _("Change {what}").format(what=_(label)),
-                command_for(ctx, "back", _STEP_WORDS[s][current_locale()]),
+                command_text(ctx, "back", _STEP_WORDS[s][current_locale()]),
             )
             for s, label in _CHANGE_LABELS.items()
         ]
         return (
             (Button(_("Confirm"), _("confirm")),),
             *_rows(change, 2),
-            (Button(_("Cancel"), command_for(ctx, "cancel")),),
+            (Button(_("Cancel"), command_text(ctx, "cancel")),),
         )
     keep = {
         "name": data.get("name"),
@@ -436,7 +436,7 @@ async def _refuse_duplicate(ctx: Context, name: str, country: str) -> None:
         )
     ]
     if existing.contact_user == ctx.user:
-        lines.append(esc(_("It is yours: see {command}.").format(command=command_for(ctx, "organisation"))))
+        lines.append(esc(_("It is yours: see {command}.").format(command=command_text(ctx, "organisation"))))
     else:
         if tables:
             lines.append(esc(_("It is in (or asked to join) {tables}.").format(tables=", ".join(tables))))
@@ -452,7 +452,7 @@ async def _refuse_duplicate(ctx: Context, name: str, country: str) -> None:
             esc(
                 _(
                     "If it is another organisation, send {back} to change the name, or choose another country."
-                ).format(back=command_for(ctx, "back"))
+                ).format(back=command_text(ctx, "back"))
             )
         )
     raise UserError("\n".join(lines))
@@ -554,7 +554,7 @@ async def _answer_consent(ctx: Context, data: dict[str, Any], text: str) -> Next
                         _(
                             "Understood: without your consent I cannot register the organisation, "
                             "and I stored nothing. You can start again with {command}."
-                        ).format(command=command_for(ctx, "register"))
+                        ).format(command=command_text(ctx, "register"))
                     )
                 ),
             )
@@ -598,7 +598,7 @@ async def _submit(ctx: Context, data: dict[str, Any]) -> list[Reply]:
                 raise UserError(
                     esc(
                         _("You already registered an organisation: see {command}.").format(
-                            command=command_for(ctx, "organisation")
+                            command=command_text(ctx, "organisation")
                         )
                     )
                 )
@@ -629,7 +629,7 @@ async def _submit(ctx: Context, data: dict[str, Any]) -> list[Reply]:
         ).format(
             organisation=organisation.name,
             requests=", ".join(f"#{r.id} ({r.table_code})" for r in requests),
-            command=command_for(ctx, "organisation"),
+            command=command_text(ctx, "organisation"),
         )
     )
     return [ctx.reply("\n\n".join(p for p in (text, unattended_note(unattended)) if p)), *notices]

@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.basics import command_text, table_label
 from handlers.context import Context
 from handlers.errors import UserError
-from handlers.i18n import N_, _, current_locale, use_locale
+from handlers.i18n import N_, _, use_locale
 from handlers.knowledge import TABLE_CODES, fold, load_knowledge, parse_table_code
 from handlers.markup import bold, esc
 from handlers.message import Reply
@@ -58,11 +57,6 @@ async def language_of(session: AsyncSession, user_key: str, default: str) -> str
     return user.language or default
 
 
-def command_for(ctx: Context, english_name: str, args: str = "") -> str:
-    """A command as typed by whoever reads the current locale (``/pendientes`` for a Spanish reader)."""
-    return command_text(replace(ctx, lang=current_locale()), english_name, args)
-
-
 async def privileged_tables(ctx: Context) -> set[str] | None:
     """The tables whose requests and members ``ctx.user`` may see: None = all (an admin).
     Anyone who is neither admin nor secretary is refused (and the refusal logged)."""
@@ -102,9 +96,9 @@ def _usage(ctx: Context) -> str:
             "Examples: {add}, {remove}, {list}. A person is written as in BOT_ADMINS "
             "(telegram:12345, matrix:@ana:example.org) or as an @username I have seen."
         ).format(
-            add=command_for(ctx, "secretary", _("add") + " WT2 telegram:12345"),
-            remove=command_for(ctx, "secretary", _("remove") + " WT2 @ana"),
-            list=command_for(ctx, "secretary", _("list")),
+            add=command_text(ctx, "secretary", _("add") + " WT2 telegram:12345"),
+            remove=command_text(ctx, "secretary", _("remove") + " WT2 @ana"),
+            list=command_text(ctx, "secretary", _("list")),
         )
     )
 
@@ -209,9 +203,9 @@ def _secretary_notice(ctx: Context, action: str, table: str) -> str:
             "See {pending}, {members} and {export}."
         ).format(
             table=label,
-            pending=command_for(ctx, "pending"),
-            members=command_for(ctx, "members", table),
-            export=command_for(ctx, "export", table),
+            pending=command_text(ctx, "pending"),
+            members=command_text(ctx, "members", table),
+            export=command_text(ctx, "export", table),
         )
     )
 
