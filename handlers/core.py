@@ -23,6 +23,7 @@ from handlers.registry import CommandTable, FlowHandler, Handler, Registry
 from handlers.understanding import understand
 from storage import chats
 from storage.db import Database
+from storage.models import Chat
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +172,7 @@ class Core:
                 language=normalize_language(sender.language_code),
                 private_chat_id=key[1] if message.private else None,
             )
-            info = ChatInfo(row.language, row.timezone, row.private, row.active)
+            info = _info(row)
         self._chats[key] = info
         self._seen.add(seen)
         return info
@@ -184,19 +185,20 @@ class Core:
                 row = await chats.get_chat(session, *key)
             if row is None:
                 return ChatInfo(None, None, private=True)
-            self._chats[key] = ChatInfo(row.language, row.timezone, row.private, row.active)
+            self._chats[key] = _info(row)
         return self._chats[key]
 
     async def update_chat(self, address: Address, **fields: object) -> None:
         key = (address.platform, address.chat_id or "")
         async with self.db.transaction() as session:
-            row = await chats.get_chat(session, *key)
-            if row is None:
-                return
-            for name, value in fields.items():
-                setattr(row, name, value)
-            self._chats[key] = ChatInfo(row.language, row.timezone, row.private, row.active)
+            row = await chats.update_chat(session, *key, **fields)
+            if row is not None:
+                self._chats[key] = _info(row)
 
     async def mark_inactive(self, address: Address) -> None:
         """The platform says the bot can no longer write there (blocked, kicked)."""
         await self.update_chat(address, active=False)
+
+
+def _info(row: Chat) -> ChatInfo:
+    return ChatInfo(row.language, row.timezone, row.private, row.active)

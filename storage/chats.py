@@ -30,19 +30,13 @@ async def ensure_chat(
     return chat
 
 
-async def set_language(session: AsyncSession, chat: Chat, language: str) -> None:
-    (await session.merge(chat)).language = language
-
-
-async def set_timezone(session: AsyncSession, chat: Chat, timezone: str) -> None:
-    (await session.merge(chat)).timezone = timezone
-
-
-async def mark_inactive(session: AsyncSession, platform: str, chat_id: str) -> None:
-    """The bot was blocked or removed: stop sending there until the chat writes again."""
+async def update_chat(session: AsyncSession, platform: str, chat_id: str, **fields: object) -> Chat | None:
+    """Change a chat's stored settings (language, timezone, active); None if the chat is unknown."""
     chat = await get_chat(session, platform, chat_id)
     if chat is not None:
-        chat.active = False
+        for name, value in fields.items():
+            setattr(chat, name, value)
+    return chat
 
 
 async def record_user(

@@ -13,7 +13,8 @@ async def test_core_storage_round_trip(database_url: str) -> None:
     try:
         async with db.transaction() as session:
             chat = await chats.ensure_chat(session, "telegram", "-100", private=False, title="WT2")
-            await chats.set_language(session, chat, "en")
+            assert await chats.update_chat(session, "telegram", "-100", language="en") is chat
+            assert await chats.update_chat(session, "telegram", "unknown", language="en") is None
             await chats.record_user(
                 session, "telegram", "42", username="@Ana", name="Ana", language="es", private_chat_id="42"
             )
@@ -24,7 +25,7 @@ async def test_core_storage_round_trip(database_url: str) -> None:
             assert await roles.add_secretary(session, "telegram:42", "WT2", "console:admin")
             assert not await roles.add_secretary(session, "telegram:42", "WT2", "console:admin")
         async with db.transaction() as session:
-            await chats.mark_inactive(session, "telegram", "-100")
+            await chats.update_chat(session, "telegram", "-100", active=False)
         async with db.transaction() as session:
             chat = await chats.get_chat(session, "telegram", "-100")
             assert chat is not None and chat.language == "en" and not chat.active
