@@ -43,6 +43,7 @@ class App:
         self.adapters: dict[str, Adapter] = {}
         self.sender = Sender(self, grace=grace_window(settings.reminder_grace))
         self.scheduler = Scheduler(self.sender, self.core.clock)
+        self.db.on_planned.append(self.scheduler.wake)
 
     def add(self, adapter: Adapter) -> None:
         self.adapters[adapter.platform] = adapter
@@ -54,19 +55,31 @@ class App:
         await self.db.close()
 
     async def dispatch(self, message: Message) -> None:
-        """Answer a message: each reply goes out through the adapter of its platform."""
+        """Answer a message: each reply goes out through the adapter of its platform.
+
+        Messages to other people were planned in the outbox by the handler; the commit that
+        planned them woke the sender (``Database.on_planned``), so nothing else is done here."""
         for reply in await self.core.handle(message):
             await self.deliver(reply)
-        self.scheduler.wake()  # the message may have planned something (a broadcast, a moved meeting)
 
     async def deliver(self, reply: Reply) -> Delivery:
+        """Send a reply now, waiting out transient failures (the sender's retry policy)."""
+        return await self.sender.send_now(reply)
+
+    async def send_once(self, reply: Reply) -> Delivery:
+        """One attempt through the adapter of the reply's platform; a chat that refuses the bot
+        is marked inactive. Never raises."""
         if reply.to is None:
             raise ValueError("a reply to deliver needs an address")
         adapter = self.adapters.get(reply.to.platform)
         if adapter is None:
             log.warning("no %s adapter running; reply to %s dropped", reply.to.platform, reply.to)
             return Delivery(Status.FAILED, error="platform not running")
-        delivery = await adapter.send(reply)
+        try:
+            delivery = await adapter.send(reply)
+        except Exception as error:
+            log.exception("the %s adapter raised sending to %s", reply.to.platform, reply.to)
+            return Delivery(Status.RETRY, error=repr(error)[:500])
         if delivery.status is Status.BLOCKED and reply.to.chat_id:
             await self.core.mark_inactive(reply.to)
         return delivery

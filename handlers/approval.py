@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from handlers.basics import command_text, table_label
 from handlers.context import Context, State
 from handlers.dates import format_day
@@ -40,30 +42,30 @@ _SHOWN_WITH_BUTTONS = 10
 # notifying secretaries -------------------------------------------------------
 
 
-async def notify_requests(ctx: Context, requests: Iterable[Membership]) -> tuple[list[Reply], list[str]]:
-    """A card with Approve / Reject for each secretary of each request's table, in their language;
-    the admins get it for a table without secretary. Also returns those tables."""
-    replies: list[Reply] = []
+async def notify_requests(ctx: Context, session: AsyncSession, requests: Iterable[Membership]) -> list[str]:
+    """Plan a card with Approve / Reject for each secretary of each request's table, in their
+    language; the admins get it for a table without secretary, and those tables are returned.
+    In the transaction that made the requests, so they and their cards commit together."""
     unattended: list[str] = []
     default = ctx.core.config.default_language
-    async with ctx.core.db.transaction() as session:
-        for request in requests:
-            readers = await roles.secretaries(session, request.table_code)
-            if not readers:
-                unattended.append(request.table_code)
-                readers = sorted(ctx.core.config.admins)
-            contact = request.organisation.contact_user
-            handle = await describe_user(session, contact) if contact else ""
-            for reader in readers:
-                with use_locale(await language_of(session, reader, default)):
-                    replies.append(
-                        ctx.send_to_user(
-                            reader,
-                            request_card(ctx, request, handle),
-                            buttons=decision_buttons(ctx, request.id),
-                        )
-                    )
-    return replies, unattended
+    for request in requests:
+        readers = await roles.secretaries(session, request.table_code)
+        if not readers:
+            unattended.append(request.table_code)
+            readers = sorted(ctx.core.config.admins)
+        contact = request.organisation.contact_user
+        handle = await describe_user(session, contact) if contact else ""
+        for reader in readers:
+            with use_locale(await language_of(session, reader, default)):
+                await ctx.tell(
+                    session,
+                    reader,
+                    request_card(ctx, request, handle),
+                    buttons=decision_buttons(ctx, request.id),
+                    about={"what": "request", "id": request.id},
+                    owner=None,
+                )
+    return unattended
 
 
 def request_card(ctx: Context, request: Membership, handle: str) -> str:
@@ -185,6 +187,11 @@ async def _decide(ctx: Context, request: Membership, status: str, reason: str | 
         if won:
             subject = f"#{decided.id} {decided.table_code} {organisation.name}"
             await audit.record(session, ctx.user, _ACTIONS[status], subject, reason or "", at=now)
+            if organisation.contact_user:
+                with use_locale(organisation.language or ctx.core.config.default_language):
+                    outcome = outcome_text(ctx, decided)
+                about = {"what": "decision", "id": decided.id}
+                await ctx.tell(session, organisation.contact_user, outcome, about=about, owner=ctx.user)
         decider = await describe_user(session, decided.decided_by) if decided.decided_by else ""
     if not won:
         return [ctx.reply(already_decided(ctx, decided, decider))]
@@ -193,11 +200,7 @@ async def _decide(ctx: Context, request: Membership, status: str, reason: str | 
         if status == APPROVED
         else _("Rejected: {organisation} was told.")
     )
-    replies = [ctx.reply(esc(done.format(organisation=organisation.name, table=decided.table_code)))]
-    if organisation.contact_user:
-        with use_locale(organisation.language or ctx.core.config.default_language):
-            replies.append(ctx.send_to_user(organisation.contact_user, outcome_text(ctx, decided)))
-    return replies
+    return [ctx.reply(esc(done.format(organisation=organisation.name, table=decided.table_code)))]
 
 
 def already_decided(ctx: Context, request: Membership, decider: str) -> str:
@@ -287,6 +290,7 @@ async def join(ctx: Context) -> list[Reply]:
             await audit.record(
                 session, ctx.user, "join", organisation.name, " ".join(r.table_code for r in new), at=now
             )
+        unattended = await notify_requests(ctx, session, new)
     already = [t for t in tables if t in joined]
     lines = (
         [
@@ -299,7 +303,6 @@ async def join(ctx: Context) -> list[Reply]:
         if already
         else []
     )
-    notices, unattended = await notify_requests(ctx, new)
     if new:
         lines.append(
             esc(
@@ -309,7 +312,7 @@ async def join(ctx: Context) -> list[Reply]:
             )
         )
     lines += [unattended_note(unattended)] if unattended else []
-    return [ctx.reply("\n".join(lines)), *notices]
+    return [ctx.reply("\n".join(lines))]
 
 
 @registry.command("leave", "salir", help=N_("Take my organisation out of a table"), args=N_("WT1-WT4"))
@@ -336,17 +339,13 @@ async def leave(ctx: Context) -> list[Reply]:
             if membership.table_code in tables:
                 await organisations.leave(session, membership, now)
         await audit.record(session, ctx.user, "leave", organisation.name, " ".join(tables), at=now)
-        notices = []
         for table in tables:
             for reader in await roles.secretaries(session, table):
                 with use_locale(await language_of(session, reader, ctx.core.config.default_language)):
-                    notices.append(
-                        ctx.send_to_user(
-                            reader,
-                            esc(_("{organisation} left {table}.").format(organisation=own.name, table=table)),
-                        )
-                    )
+                    text = esc(_("{organisation} left {table}.").format(organisation=own.name, table=table))
+                about = {"what": "left", "organisation": own.name, "table": table}
+                await ctx.tell(session, reader, text, about=about, owner=None)
     done = ctx.reply(
         esc(_("Done: {organisation} left {tables}.").format(organisation=own.name, tables=", ".join(tables)))
     )
-    return [done, *notices]
+    return [done]

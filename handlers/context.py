@@ -6,10 +6,13 @@ import logging
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers import direct
 from handlers.dialogues import State
 from handlers.errors import Forbidden
 from handlers.i18n import _
-from handlers.message import Address, Answer, Attachment, Button, Message, Reply
+from handlers.message import Answer, Attachment, Button, Message, Reply
 from handlers.understanding import Understanding
 from storage import roles
 
@@ -68,10 +71,21 @@ class Context:
             private_start=private_start,
         )
 
-    def send_to_user(self, user_key: str, markup: str, **kwargs: Any) -> Reply:
-        """A message to someone else's private chat (``platform:id``)."""
-        platform, _sep, user_id = user_key.partition(":")
-        return Reply(markup, to=Address(platform, user_id=user_id), **kwargs)
+    async def tell(
+        self,
+        session: AsyncSession,
+        user_key: str,
+        markup: str,
+        *,
+        about: dict[str, Any],
+        owner: str | None,
+        buttons: tuple[tuple[Button, ...], ...] = (),
+    ) -> None:
+        """A message to someone else (``platform:id``), planned in ``session``'s transaction: it
+        goes out through the outbox once that commits (see :mod:`handlers.direct`)."""
+        await direct.tell(
+            session, user_key, markup, at=self.core.clock.now(), about=about, owner=owner, buttons=buttons
+        )
 
     # roles -----------------------------------------------------------------
 

@@ -9,6 +9,8 @@ per recipient, in the recipient's language and zone, right before sending). Kind
   member organisation's contact;
 - ``broadcast``: a secretary's message (see :mod:`handlers.broadcast`), and its ``report``;
 - ``missed``: what could not be sent in time, to whoever planned it;
+- ``message``: a message to one person (see :mod:`handlers.direct`), planned with its delivery,
+  and ``undelivered``: the report to its owner when it could not be delivered;
 - ``recur``: no message: creates the next occurrence of a quarterly meeting.
 """
 
@@ -16,27 +18,31 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import recipients
+from handlers import direct, recipients
 from handlers.basics import months
 from handlers.broadcast import audience, broadcast_text, target_label
 from handlers.core import CoreConfig
 from handlers.dates import add_months, format_span, format_when
-from handlers.i18n import _, ngettext
+from handlers.i18n import N_, _, ngettext
 from handlers.markup import bold, esc, link
 from handlers.meetings import meeting_title, plan_meeting
 from handlers.pledges import plan_next_pledge, pledge_schedule, pledge_text
+from handlers.roles import describe_user
 from storage import audit, deliveries
 from storage.deliveries import Notice, Recipient
 from storage.meetings import SCHEDULED, Meeting, add_meeting, get_meeting, occurrence
 
 MEETING_KINDS = ("reminder", "change", "cancellation")
-REPORTED_KINDS = ("broadcast",)
-"""Kinds whose sender gets a delivery report once every delivery is final."""
-UNREPORTED_MISSES = ("report", "missed")
-"""A report that could not be sent is not itself reported (no loops)."""
+REPORTED_KINDS = ("broadcast", direct.KIND)
+"""Kinds whose sender gets a delivery report once every delivery is final (a message to one
+person only when it was not delivered)."""
+UNREPORTED_MISSES = ("report", "missed", direct.REPORT, direct.KIND)
+"""A report that could not be sent is not itself reported (no loops); a message's misses are
+in its own report."""
 SYSTEM = "gcmbot"
 
 
@@ -60,7 +66,7 @@ async def expand(session: AsyncSession, notice: Notice, now: datetime, config: C
     if kind == "report":
         chat = notice.payload["chat"]
         return [Recipient(chat["platform"], chat_id=chat["chat_id"])]
-    if kind == "missed":
+    if kind in ("missed", direct.REPORT):
         people = [notice.owner] if notice.owner else sorted(config.admins)
         return recipients.unique([await recipients.person(session, key) for key in people])
     if kind == "recur":
@@ -97,24 +103,30 @@ async def next_occurrence(session: AsyncSession, notice: Notice, now: datetime) 
 
 
 async def report_finished(session: AsyncSession, now: datetime) -> int:
-    """Plan a delivery report for each broadcast whose deliveries are all final (once each)."""
+    """Plan a delivery report for each broadcast whose deliveries are all final, and one for each
+    message to a person that ended undelivered (once each)."""
     made = 0
     for notice in await deliveries.finished_unreported(session, REPORTED_KINDS):
         if not await deliveries.mark_reported(session, notice.id):
             continue
-        await deliveries.ensure_notice(
-            session,
-            key=f"report:{notice.id}",
-            kind="report",
-            due_at=now,
-            owner=notice.owner,
-            payload={
+        counts = await deliveries.status_counts(session, notice.id)
+        if notice.kind == direct.KIND:
+            failed = sorted(status for status in counts if status != deliveries.SENT)
+            if not failed:
+                continue
+            key, kind = f"{direct.REPORT}:{notice.id}", direct.REPORT
+            about = notice.payload["about"]
+            who = await describe_user(session, about["to"])
+            payload: dict[str, object] = {"about": about, "who": who, "status": failed[0]}
+        else:
+            key, kind = f"report:{notice.id}", "report"
+            payload = {
                 "broadcast": notice.id,
                 "target": notice.payload["target"],
-                "counts": await deliveries.status_counts(session, notice.id),
+                "counts": counts,
                 "chat": notice.payload["chat"],
-            },
-        )
+            }
+        await deliveries.ensure_notice(session, key=key, kind=kind, due_at=now, owner=notice.owner, payload=payload)
         made += 1
     return made
 
@@ -161,6 +173,10 @@ def render(notice: Notice, meeting: Meeting | None, zone: str, now: datetime) ->
         return _render_report(notice.payload)
     if kind == "missed":
         return _render_missed(notice.payload["items"], zone)
+    if kind == direct.KIND:
+        return str(notice.payload["html"])
+    if kind == direct.REPORT:
+        return _render_undelivered(notice.payload)
     return None
 
 
@@ -198,6 +214,27 @@ def _render_report(payload: dict[str, object]) -> str:
     )
     note = _("Blocked: chats that removed the bot or people who blocked it.") if blocked else ""
     return "📬 " + esc(text) + (f"\n{esc(note)}" if note else "")
+
+
+_UNDELIVERED_BECAUSE = {
+    deliveries.BLOCKED: N_("they blocked the bot, or never opened a private chat with it"),
+    deliveries.MISSED: N_("it could not be sent in time"),
+}
+
+
+def _render_undelivered(payload: dict[str, Any]) -> str:
+    about = payload["about"]
+    what = {
+        "request": lambda: _("the card of request #{id}").format(id=about.get("id")),
+        "decision": lambda: _("the answer to request #{id}").format(id=about.get("id")),
+        "left": lambda: _("the notice that {organisation} left {table}").format(
+            organisation=about.get("organisation"), table=about.get("table")
+        ),
+        "secretary": lambda: _("the notice about the secretaries of {table}").format(table=about.get("table")),
+    }.get(str(about.get("what")), lambda: _("a message"))()
+    because = _(_UNDELIVERED_BECAUSE.get(str(payload["status"]), N_("the platform refused it")))
+    text = _("I could not deliver {what} to {who}: {reason}.").format(what=what, who=payload["who"], reason=because)
+    return "⚠️ " + esc(text)
 
 
 def _render_missed(items: list[dict[str, object]], zone: str) -> str:

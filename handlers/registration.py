@@ -617,11 +617,11 @@ async def _submit(ctx: Context, data: dict[str, Any]) -> list[Reply]:
             subject = f"{organisation.name} ({organisation.country})"
             await audit.record(session, ctx.user, "register", subject, " ".join(data["tables"]), at=now)
             requests = list(organisation.memberships)
+            unattended = await notify_requests(ctx, session, requests)
     except DuplicateOrganisation:
         await _refuse_duplicate(ctx, data["name"], data["country"])
         raise
     await ctx.end_state()
-    notices, unattended = await notify_requests(ctx, requests)
     text = esc(
         _(
             "Thank you! {organisation} is registered. Your requests {requests} went to the tables' "
@@ -632,4 +632,4 @@ async def _submit(ctx: Context, data: dict[str, Any]) -> list[Reply]:
             command=command_text(ctx, "organisation"),
         )
     )
-    return [ctx.reply("\n\n".join(p for p in (text, unattended_note(unattended)) if p)), *notices]
+    return [ctx.reply("\n\n".join(p for p in (text, unattended_note(unattended)) if p))]

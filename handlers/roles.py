@@ -173,8 +173,11 @@ async def _change(ctx: Context, action: str, table: str, user_key: str) -> list[
         if changed:
             subject = f"{table} {user_key}"
             await audit.record(session, ctx.user, f"secretary.{action}", subject, at=ctx.core.clock.now())
+            with use_locale(await language_of(session, user_key, ctx.core.config.default_language)):
+                notice = _secretary_notice(ctx, action, table)
+            about = {"what": "secretary", "table": table}
+            await ctx.tell(session, user_key, notice, about=about, owner=ctx.user)
         name = await describe_user(session, user_key)
-        language = await language_of(session, user_key, ctx.core.config.default_language)
     label = table_label(load_knowledge().tables[table])
     if not changed:
         unchanged = (
@@ -188,9 +191,7 @@ async def _change(ctx: Context, action: str, table: str, user_key: str) -> list[
         if action == "add"
         else _("{user} is no longer secretary of {table}.")
     )
-    with use_locale(language):
-        notice = _secretary_notice(ctx, action, table)
-    return [ctx.reply(esc(done.format(user=name, table=label))), ctx.send_to_user(user_key, notice)]
+    return [ctx.reply(esc(done.format(user=name, table=label)))]
 
 
 def _secretary_notice(ctx: Context, action: str, table: str) -> str:

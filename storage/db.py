@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -13,6 +13,13 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+PLANNED = "planned"
+"""``session.info`` flag: this transaction planned something for the outbox."""
+
+
+def mark_planned(session: AsyncSession) -> None:
+    """Say that ``session``'s transaction planned a message: once it commits, the outbox is woken."""
+    session.info[PLANNED] = True
 
 
 def alembic_config(url: str) -> Config:
@@ -41,12 +48,18 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.on_planned: list[Callable[[], None]] = []
+        """Called after a commit that planned something (:func:`mark_planned`): the outbox's wake-up."""
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on error."""
-        async with self._sessions() as session, session.begin():
-            yield session
+        async with self._sessions() as session:
+            async with session.begin():
+                yield session
+            if session.info.pop(PLANNED, False):
+                for callback in self.on_planned:
+                    callback()
 
     async def migrate(self) -> None:
         """Bring the schema to every head revision (feature migrations branch from the core)."""

@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from storage.db import mark_planned
 from storage.models import Base, utcnow
 
 # notice statuses (DRAFT: a broadcast awaiting confirmation; EXPANDED: its deliveries exist)
@@ -133,6 +134,8 @@ async def ensure_notice(
     notice.meeting_id, notice.table_code, notice.owner = meeting_id, table_code, owner
     notice.payload = dict(payload or {})
     await session.flush()
+    if status != DRAFT:
+        mark_planned(session)
     return notice
 
 
@@ -188,6 +191,8 @@ async def set_status_if(session: AsyncSession, notice_id: int, expected: str, st
         .values(status=status, **values)
         .execution_options(synchronize_session=False)
     )
+    if status == PENDING and result.rowcount == 1:
+        mark_planned(session)
     return result.rowcount == 1
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -29,11 +29,15 @@ class ConsoleAdapter:
         user_id: str = "local",
         files_dir: Path = Path("data/files"),
         output: TextIO | None = None,
+        outbox: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
+        """``outbox`` (the test harness): a pass of the sender, run after each :meth:`ask`."""
         self.core = core
         self.user_id = user_id
         self.files_dir = files_dir
         self.output = output or sys.stdout
+        self.outbox = outbox
+        self._recordings: list[list[Reply]] = []
 
     def message(self, text: str, user_id: str | None = None, language_code: str | None = None) -> Message:
         user = user_id or self.user_id
@@ -45,11 +49,24 @@ class ConsoleAdapter:
         )
 
     async def ask(self, text: str, user_id: str | None = None) -> list[Reply]:
-        """Every reply the core makes to one line (including those addressed to other people)."""
-        return await self.core.handle(self.message(text, user_id))
+        """Every reply the core makes to one line; with ``outbox``, followed by what the outbox
+        then sent to console users (the messages the line planned for other people, and what
+        other lines asked at the same time planned)."""
+        replies = await self.core.handle(self.message(text, user_id))
+        if self.outbox is None:
+            return replies
+        recording: list[Reply] = []
+        self._recordings.append(recording)
+        try:
+            await self.outbox()
+        finally:
+            self._recordings.remove(recording)
+        return [*replies, *recording]
 
     async def send(self, reply: Reply) -> Delivery:
         print(self.render(reply), file=self.output, flush=True)
+        for recording in self._recordings:
+            recording.append(reply)
         return Delivery(Status.SENT)
 
     def render(self, reply: Reply) -> str:

@@ -1,0 +1,63 @@
+"""Messages to one person other than the asker, through the outbox.
+
+Approval cards to secretaries, decisions to organisations' contacts, appointment notices: each
+is planned with :func:`tell` inside the transaction of the change that causes it, so the change
+and the message commit together (or neither does). The text is rendered now, in the reader's
+language; :mod:`bot.delivery` sends it exactly once, retrying transient failures, and a message
+that cannot be delivered (blocked, refused, not in time) is reported to ``owner`` (the person
+whose action caused it; the administrators when nobody did) by :mod:`handlers.notices`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers import recipients
+from handlers.message import Button
+from storage import deliveries
+
+KIND = "message"
+"""The notice kind of a message to one person."""
+REPORT = "undelivered"
+"""The notice kind telling the owner that a message could not be delivered."""
+
+
+async def tell(
+    session: AsyncSession,
+    user_key: str,
+    html: str,
+    *,
+    at: datetime,
+    about: dict[str, Any],
+    owner: str | None,
+    buttons: tuple[tuple[Button, ...], ...] = (),
+) -> None:
+    """Plan ``html`` (with ``buttons``) for ``user_key`` (``platform:id``), due ``at``.
+
+    ``about`` says what it is, for the report if it cannot be delivered (``{"what": "request",
+    "id": 12}``); the reader's name is added here."""
+    recipient = await recipients.person(session, user_key)
+    notice = await deliveries.ensure_notice(
+        session,
+        key=f"{KIND}:{uuid.uuid4().hex}",
+        kind=KIND,
+        due_at=at,
+        owner=owner,
+        status=deliveries.EXPANDED,
+        payload={
+            "html": html,
+            "buttons": [[[b.label, b.command] for b in row] for row in buttons],
+            "about": {**about, "to": user_key},
+        },
+    )
+    assert notice is not None
+    inactive = await recipients.inactive(session, [recipient])
+    await deliveries.add_deliveries(session, notice.id, [recipient], at, inactive=inactive)
+
+
+def buttons_of(payload: dict[str, Any]) -> tuple[tuple[Button, ...], ...]:
+    return tuple(tuple(Button(label, command) for label, command in row) for row in payload.get("buttons", []))
