@@ -11,6 +11,8 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from cachetools import LRUCache
+
 from handlers.clock import Clock, SystemClock
 from handlers.context import ChatInfo, Context
 from handlers.dialogues import Dialogues, State
@@ -31,11 +33,17 @@ _COMMAND = re.compile(r"^[/!](\w+)(?:@[\w.:-]+)?(?:\s+(.*))?$", re.S)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
 
 
+CACHE_SIZE = 10_000
+"""Chats, people and dialogues remembered in memory (the most recently used; the rest are read
+again from the database when they write)."""
+
+
 @dataclass(frozen=True)
 class CoreConfig:
     default_language: str = "es"
     default_timezone: str = "America/Bogota"
     admins: frozenset[str] = frozenset()
+    cache_size: int = CACHE_SIZE
 
 
 def clean(text: str) -> str:
@@ -55,9 +63,10 @@ class Core:
         self.config = config
         self.clock = clock or SystemClock()
         self.commands = CommandTable(registries)
-        self._chats: dict[tuple[str, str], ChatInfo] = {}
-        self._seen: set[tuple[str, str, str | None, str, str | None]] = set()
-        self.dialogues = Dialogues(db)
+        self._chats: LRUCache[tuple[str, str], ChatInfo] = LRUCache(config.cache_size)
+        self._seen: LRUCache[tuple[str, str, str | None, str, str | None], bool] = LRUCache(config.cache_size)
+        """Senders stored as they are now (id, username, name, private chat): not written again."""
+        self.dialogues = Dialogues(db, config.cache_size)
 
     async def handle(self, message: Message) -> list[Reply]:
         """Answer one message; never raises."""
@@ -157,7 +166,7 @@ class Core:
         sender = message.sender
         seen = (sender.platform, sender.id, sender.username, sender.name, key[1] if message.private else None)
         info = self._chats.get(key)
-        if info is not None and info.active and seen in self._seen:
+        if info is not None and info.active and self._seen.get(seen, False):
             return info
         async with self.db.transaction() as session:
             row = await chats.ensure_chat(
@@ -174,19 +183,20 @@ class Core:
             )
             info = _info(row)
         self._chats[key] = info
-        self._seen.add(seen)
+        self._seen[seen] = True
         return info
 
     async def chat_info(self, address: Address) -> ChatInfo:
         """The stored settings of a chat the bot sends to (for rendering in its language and zone)."""
         key = (address.platform, address.chat_id or "")
-        if key not in self._chats:
+        info = self._chats.get(key)
+        if info is None:
             async with self.db.transaction() as session:
                 row = await chats.get_chat(session, *key)
             if row is None:
                 return ChatInfo(None, None, private=True)
-            self._chats[key] = _info(row)
-        return self._chats[key]
+            info = self._chats[key] = _info(row)
+        return info
 
     async def update_chat(self, address: Address, **fields: object) -> None:
         key = (address.platform, address.chat_id or "")

@@ -93,8 +93,9 @@ class MatrixAdapter:
         *,
         send_patience: float = 300.0,
     ) -> None:
-        """``send_patience``: how long a reply waits for an unreachable or rate-limiting
-        homeserver before it is reported as ``Status.RETRY``."""
+        """``send_patience``: how long a send waits for the first sync, and joins and direct
+        rooms for an unreachable or rate-limiting homeserver. A message itself is sent once and
+        a failure mapped to a :class:`Status`; the sender (:mod:`bot.delivery`) retries."""
         self.settings = settings
         self.store = SessionStore(db)
         self.client = make_client(settings)
@@ -368,7 +369,7 @@ class MatrixAdapter:
         if to is None:
             return Delivery(Status.FAILED, error="no address")
         if not await self._wait_ready():
-            return Delivery(Status.RETRY, retry_after=5.0, error="not connected to the homeserver yet")
+            return Delivery(Status.RETRY, error="not connected to the homeserver yet")
         room_id = to.chat_id or (await self.direct.room_for(to.user_id) if to.user_id else None)
         if room_id is None:
             return Delivery(Status.FAILED, error=f"no direct room with {to.user_id}")
@@ -394,22 +395,13 @@ class MatrixAdapter:
         return delivery
 
     async def _send_event(self, room_id: str, content: dict[str, Any]) -> Delivery:
-        """One ``m.room.message``, retried under one transaction id (never sent twice)."""
-        tx_id = str(uuid4())
+        """One ``m.room.message``, one attempt (the sender of :mod:`bot.delivery` retries)."""
         try:
-            response = await persist(
-                partial(
-                    self.client.room_send,
-                    room_id,
-                    "m.room.message",
-                    content,
-                    tx_id=tx_id,
-                    ignore_unverified_devices=True,
-                ),
-                patience=self.send_patience,
+            response = await self.client.room_send(
+                room_id, "m.room.message", content, tx_id=str(uuid4()), ignore_unverified_devices=True
             )
         except NETWORK_ERRORS as error:
-            return Delivery(Status.RETRY, retry_after=5.0, error=f"homeserver unreachable: {error!r}")
+            return Delivery(Status.RETRY, error=f"homeserver unreachable: {error!r}")
         if isinstance(response, RoomSendResponse):
             _remember(self._sent, response.event_id, None)
             return Delivery(Status.SENT, message_id=response.event_id)
@@ -430,9 +422,9 @@ class MatrixAdapter:
             return response
 
         try:
-            response = await persist(upload, patience=self.send_patience)
+            response = await upload()
         except NETWORK_ERRORS as error:
-            return Delivery(Status.RETRY, retry_after=5.0, error=f"homeserver unreachable: {error!r}")
+            return Delivery(Status.RETRY, error=f"homeserver unreachable: {error!r}")
         if not isinstance(response, UploadResponse):
             return _failure(response)
         return await self._send_event(room.room_id, file_message(attachment, response.content_uri, keys))
@@ -541,7 +533,7 @@ def _failure(response: object) -> Delivery:
     if code == "M_FORBIDDEN":
         return Delivery(Status.BLOCKED, error=message)
     if server_error(response):
-        return Delivery(Status.RETRY, retry_after=5.0, error=message)
+        return Delivery(Status.RETRY, error=message)
     return Delivery(Status.FAILED, error=message)
 
 

@@ -4,7 +4,9 @@ Private chats: every text message goes to the core. Groups: only what is address
 bot — a command (``/objetivo@GcmBot 10``, not one for ``@OtherBot``), a message that mentions
 the bot (the mention is removed), a reply to one of the bot's messages, or a press on one of
 its buttons. Replies are Telegram HTML, split under the 4,096-character limit, with inline
-keyboards; flood limits, retries and failures are handled here so the core never sees them.
+keyboards. Sending paces itself to Telegram's flood limits and makes one attempt: the answer
+(sent, retry after N seconds, blocked, failed) is mapped to a :class:`Status`, and the sender
+(:mod:`bot.delivery`) decides whether to try again.
 """
 
 from __future__ import annotations
@@ -81,10 +83,8 @@ FLOOD_LIMITS = {
     "group_time_period": 60,
 }
 """Telegram's limits: 30 messages a second in all, 20 a minute in one group."""
-RATE_LIMIT_RETRIES = 3
 RUNNING_UPDATES = 16
 """Updates of different chats answered at the same time."""
-NETWORK_ATTEMPTS = 3
 
 _ADDRESSED_COMMAND = re.compile(r"^/(\w+)(?:@(\w+))?")
 _TELEGRAM_COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
@@ -109,8 +109,8 @@ class TelegramAdapter:
         flood_limits: bool = True,
         retry_delay: float = 1.0,
     ) -> None:
-        """``flood_limits=False`` keeps the 429 retries but not Telegram's rate bounds (benchmarks);
-        ``retry_delay`` is the first back-off after a network error or 5xx (doubled each time)."""
+        """``flood_limits=False`` drops the pacing to Telegram's rate bounds (benchmarks);
+        ``retry_delay`` is the first pause while the Bot API server is unreachable at start."""
         if not settings.telegram_token:
             raise ValueError("TELEGRAM_TOKEN is not set")
         self.settings = settings
@@ -308,7 +308,7 @@ class TelegramAdapter:
             log.warning("Telegram rejected a message to %s: %s", to, error.message)
             return Delivery(Status.FAILED, error=error.message)
         except NetworkError as error:
-            return Delivery(Status.RETRY, retry_after=self.retry_delay, error=error.message)
+            return Delivery(Status.RETRY, error=error.message)
         except (TelegramError, ValueError, RuntimeError) as error:
             log.exception("could not send to %s", to)
             return Delivery(Status.FAILED, error=str(error))
@@ -339,27 +339,8 @@ class TelegramAdapter:
                 extra["reply_parameters"] = threaded
             if index == len(calls) - 1 and keyboard is not None:
                 extra["reply_markup"] = keyboard
-            sent = await self._retrying(call, **extra)
+            sent = await call(**extra)
         return sent.message_id if sent is not None else None
-
-    async def _retrying(self, call: Sending, **kwargs: Any) -> TgMessage:
-        """Network errors and 5xx retried with back-off (429s are the rate limiter's).
-
-        A timeout after Telegram has accepted a message makes it arrive twice; losing
-        answers would be worse."""
-        delay = self.retry_delay
-        for attempt in range(1, NETWORK_ATTEMPTS + 1):
-            try:
-                return await call(**kwargs)
-            except BadRequest:
-                raise
-            except NetworkError as error:
-                if attempt == NETWORK_ATTEMPTS:
-                    raise
-                log.warning("Telegram send failed (%s); retry %d in %.1f s", error, attempt, delay)
-                await asyncio.sleep(delay)
-                delay *= 2
-        raise AssertionError("unreachable")
 
     async def _keyboard(self, reply: Reply, chat_id: int) -> InlineKeyboardMarkup | None:
         rows = [
@@ -394,20 +375,32 @@ class TelegramAdapter:
 
 
 def _build_application(settings: Settings, flood_limits: bool) -> Application:
-    limits = FLOOD_LIMITS if flood_limits else {"overall_max_rate": 0, "group_max_rate": 0}
+    """PTB's application over our HTTP client, with :func:`pacing` unless ``flood_limits`` is off."""
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_token or "")
-        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES, **limits))
         .concurrent_updates(ChatOrderedProcessor())
         .job_queue(None)
         .request(AiohttpRequest(connections=32))
         .get_updates_request(AiohttpRequest(connections=1))
     )
+    if flood_limits:
+        builder = builder.rate_limiter(pacing())
     if settings.telegram_base_url:
         root = settings.telegram_base_url.rstrip("/")
         builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
     return builder.build()
+
+
+def pacing() -> AIORateLimiter:
+    """Every request waits its turn under Telegram's flood limits (:data:`FLOOD_LIMITS`).
+
+    PTB's ``AIORateLimiter`` is kept for its pacing alone: a broadcast to hundreds of chats goes
+    out at the 30 messages a second Telegram allows (``bench/broadcast.py``) instead of running
+    into 429s and waiting them out, and a group's 20 a minute are kept the same way. It retries
+    nothing (``max_retries=0``): a 429 that still happens becomes ``Status.RETRY`` with Telegram's
+    ``retry_after``, and the sender's one retry policy takes it from there."""
+    return AIORateLimiter(max_retries=0, **FLOOD_LIMITS)
 
 
 class ChatOrderedProcessor(BaseUpdateProcessor):
