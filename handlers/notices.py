@@ -220,6 +220,7 @@ _UNDELIVERED_BECAUSE = {
     deliveries.BLOCKED: N_("they blocked the bot, or never opened a private chat with it"),
     deliveries.MISSED: N_("it could not be sent in time"),
 }
+_REFUSED = N_("the platform refused it")
 
 
 def _render_undelivered(payload: dict[str, Any]) -> str:
@@ -232,7 +233,7 @@ def _render_undelivered(payload: dict[str, Any]) -> str:
         ),
         "secretary": lambda: _("the notice about the secretaries of {table}").format(table=about.get("table")),
     }.get(str(about.get("what")), lambda: _("a message"))()
-    because = _(_UNDELIVERED_BECAUSE.get(str(payload["status"]), N_("the platform refused it")))
+    because = _(_UNDELIVERED_BECAUSE.get(str(payload["status"]), _REFUSED))
     text = _("I could not deliver {what} to {who}: {reason}.").format(what=what, who=payload["who"], reason=because)
     return "⚠️ " + esc(text)
 
