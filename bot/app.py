@@ -68,7 +68,7 @@ class App:
 
     async def send_once(self, reply: Reply) -> Delivery:
         """One attempt through the adapter of the reply's platform; a chat that refuses the bot
-        is marked inactive. Never raises."""
+        is marked inactive. Never raises for what the platform or the adapter does."""
         if reply.to is None:
             raise ValueError("a reply to deliver needs an address")
         adapter = self.adapters.get(reply.to.platform)

@@ -40,8 +40,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
 import random
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -108,7 +108,9 @@ class RetryPolicy:
 
 OUTBOX_RETRY = RetryPolicy(first=timedelta(seconds=5), cap=timedelta(minutes=15))
 """Outbox deliveries: until the notice's grace window is over (``expire``), not ``patience``."""
-REPLY_RETRY = RetryPolicy(first=timedelta(seconds=0.5), cap=timedelta(seconds=30), patience=timedelta(minutes=5), jitter=0.2)
+REPLY_RETRY = RetryPolicy(
+    first=timedelta(seconds=0.5), cap=timedelta(seconds=30), patience=timedelta(minutes=5), jitter=0.2
+)
 """A reply to the asker: a homeserver restarting or a flood wait is waited out, a few minutes at most."""
 
 
@@ -394,7 +396,7 @@ class Sender:
         if html is None:
             return None
         buttons = direct.buttons_of(notice.payload) if notice.kind == direct.KIND else ()
-        return Reply(html, to=address, buttons=buttons)
+        return Reply(html, to=address, buttons=buttons, key=f"gcmbot-delivery-{row.id}")
 
 
 def _ready(adapter: object) -> bool:

@@ -84,3 +84,6 @@ class Reply:
     private_start: str | None = None
     """Asked in a group, continue in private: the adapter offers the sender a way into
     a private chat with the bot where this command (``register``) starts."""
+    key: str | None = None
+    """The same for every attempt to send this message (the outbox's delivery): an adapter whose
+    platform deduplicates retries (Matrix transaction ids) passes it on."""

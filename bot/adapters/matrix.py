@@ -387,18 +387,21 @@ class MatrixAdapter:
                 thread=self._threads.get(reply.reply_to or ""),
                 mention=asker.id if asker and group else None,
             )
-            delivery = await self._send_event(room_id, content)
+            delivery = await self._send_event(room_id, content, reply.key)
         if reply.attachment is not None and delivery.status is Status.SENT:
-            delivery = await self._send_file(room, reply.attachment)
+            delivery = await self._send_file(room, reply.attachment, reply.key)
         if reply.private_start and group and delivery.status is Status.SENT:
             self._spawn(self._start_private(room_id, reply.reply_to, reply.private_start))
         return delivery
 
-    async def _send_event(self, room_id: str, content: dict[str, Any]) -> Delivery:
-        """One ``m.room.message``, one attempt (the sender of :mod:`bot.delivery` retries)."""
+    async def _send_event(self, room_id: str, content: dict[str, Any], key: str | None) -> Delivery:
+        """One ``m.room.message``, one attempt (the sender of :mod:`bot.delivery` retries).
+
+        ``key`` (the outbox's delivery) is the transaction id, so the homeserver takes a retry of
+        a message it had already accepted as the same message, also after a restart."""
         try:
             response = await self.client.room_send(
-                room_id, "m.room.message", content, tx_id=str(uuid4()), ignore_unverified_devices=True
+                room_id, "m.room.message", content, tx_id=key or str(uuid4()), ignore_unverified_devices=True
             )
         except NETWORK_ERRORS as error:
             return Delivery(Status.RETRY, error=f"homeserver unreachable: {error!r}")
@@ -407,7 +410,7 @@ class MatrixAdapter:
             return Delivery(Status.SENT, message_id=response.event_id)
         return _failure(response)
 
-    async def _send_file(self, room: MatrixRoom, attachment: Attachment) -> Delivery:
+    async def _send_file(self, room: MatrixRoom, attachment: Attachment, key: str | None) -> Delivery:
         keys: dict[str, Any] | None = None
 
         async def upload() -> object:
@@ -427,7 +430,8 @@ class MatrixAdapter:
             return Delivery(Status.RETRY, error=f"homeserver unreachable: {error!r}")
         if not isinstance(response, UploadResponse):
             return _failure(response)
-        return await self._send_event(room.room_id, file_message(attachment, response.content_uri, keys))
+        content = file_message(attachment, response.content_uri, keys)
+        return await self._send_event(room.room_id, content, f"{key}-file" if key else None)
 
     async def _start_private(self, room_id: str, question: str | None, command: str) -> None:
         """Asked in a group, continue in private: open the direct room with the asker and
