@@ -224,18 +224,27 @@ _REFUSED = N_("the platform refused it")
 
 
 def _render_undelivered(payload: dict[str, Any]) -> str:
-    about = payload["about"]
-    what = {
-        "request": lambda: _("the card of request #{id}").format(id=about.get("id")),
-        "decision": lambda: _("the answer to request #{id}").format(id=about.get("id")),
-        "left": lambda: _("the notice that {organisation} left {table}").format(
-            organisation=about.get("organisation"), table=about.get("table")
-        ),
-        "secretary": lambda: _("the notice about the secretaries of {table}").format(table=about.get("table")),
-    }.get(str(about.get("what")), lambda: _("a message"))()
     because = _(_UNDELIVERED_BECAUSE.get(str(payload["status"]), _REFUSED))
-    text = _("I could not deliver {what} to {who}: {reason}.").format(what=what, who=payload["who"], reason=because)
+    text = _("I could not deliver {what} to {who}: {reason}.").format(
+        what=_message_about(payload["about"]), who=payload["who"], reason=because
+    )
     return "⚠️ " + esc(text)
+
+
+def _message_about(about: dict[str, Any]) -> str:
+    """What a message to one person was (``about`` of :func:`handlers.direct.tell`)."""
+    what = about.get("what")
+    if what == "request":
+        return _("the card of request #{id}").format(id=about["id"])
+    if what == "decision":
+        return _("the answer to request #{id}").format(id=about["id"])
+    if what == "left":
+        return _("the notice that {organisation} left {table}").format(
+            organisation=about["organisation"], table=about["table"]
+        )
+    if what == "secretary":
+        return _("the notice about the secretaries of {table}").format(table=about["table"])
+    return _("a message")
 
 
 def _render_missed(items: list[dict[str, object]], zone: str) -> str:

@@ -163,3 +163,20 @@ async def test_planned_messages_are_sent_after_a_restart(sqlite_url: str, tmp_pa
         await second.close()
     assert [t for t in fake.texts(SEC) if "Ahora formas parte de la secretaría de WT1" in t] != []
     assert len(fake.texts(SEC)) == 1
+
+
+async def test_a_message_not_sent_in_time_is_given_up_and_reported_once(
+    app: App, console: ConsoleAdapter, clock: FakeClock, people: None
+) -> None:
+    """The new secretary's platform is not running: past ``REMINDER_GRACE`` the notice is given
+    up, and the admin who appointed them hears it once."""
+    await appoint(app, console)
+    await app.sender.run_due()
+    clock.advance(timedelta(hours=7))
+    await app.sender.run_due()
+    await app.sender.run_due()
+
+    told = console.output.getvalue()  # type: ignore[attr-defined]
+    report = "No pude entregar el aviso sobre las secretarías de WT1 a Sec (@sec): no se pudo enviar a tiempo."
+    assert told.count(report) == 1, told
+    assert "No enviado a tiempo" not in told, "reported once, by its own report"
