@@ -41,9 +41,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
@@ -334,7 +335,9 @@ class Sender:
             await self._answer(row, await self.app.send_once(reply))
 
     async def send_now(self, reply: Reply) -> Delivery:
-        """Send a reply to the asker now, retried by :attr:`reply_retry` (not through the outbox)."""
+        """Send a reply to the asker now, retried by :attr:`reply_retry` (not through the outbox),
+        every attempt under one ``key``."""
+        reply = reply if reply.key else replace(reply, key=f"gcmbot-reply-{uuid.uuid4().hex}")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.reply_retry.patience.total_seconds()
         attempt = 1

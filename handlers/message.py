@@ -85,5 +85,6 @@ class Reply:
     """Asked in a group, continue in private: the adapter offers the sender a way into
     a private chat with the bot where this command (``register``) starts."""
     key: str | None = None
-    """The same for every attempt to send this message (the outbox's delivery): an adapter whose
-    platform deduplicates retries (Matrix transaction ids) passes it on."""
+    """The same for every attempt to send this message (an outbox delivery, a reply being
+    retried), so that a retry repeats nothing the platform accepted: Matrix takes it as the
+    transaction id; Telegram goes on from the part of a long reply that failed."""

@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+from cachetools import LRUCache
 from telegram import (
     BotCommand,
     BotCommandScopeAllGroupChats,
@@ -83,6 +84,8 @@ FLOOD_LIMITS = {
     "group_time_period": 60,
 }
 """Telegram's limits: 30 messages a second in all, 20 a minute in one group."""
+PARTS_REMEMBERED = 10_000
+"""Replies waiting for a retry whose first parts went out (remembered to skip them)."""
 RUNNING_UPDATES = 16
 """Updates of different chats answered at the same time."""
 
@@ -118,6 +121,8 @@ class TelegramAdapter:
         self.started = asyncio.Event()
         self.webhook_secret = settings.telegram_webhook_secret or secrets.token_urlsafe(32)
         self._callbacks = CallbackData()
+        self._parts_sent: LRUCache[str, int] = LRUCache(PARTS_REMEMBERED)
+        """How many parts of a reply (by ``key``) Telegram accepted before a retryable failure."""
         self._hub: Hub | None = None
         self.application = _build_application(settings, flood_limits)
         self.application.add_handler(TypeHandler(Update, self._on_update))
@@ -289,7 +294,16 @@ class TelegramAdapter:
     # sending -----------------------------------------------------------------
 
     async def send(self, reply: Reply) -> Delivery:
-        """Send one reply (several messages when it is long); never raises for Telegram errors."""
+        """Send one reply (several messages when it is long); never raises for Telegram errors.
+
+        A reply sent again under the same ``key`` after ``Status.RETRY`` goes on from the part
+        that failed: the parts Telegram accepted are not sent twice."""
+        delivery = await self._attempt(reply)
+        if reply.key and delivery.status is not Status.RETRY:
+            self._parts_sent.pop(reply.key, None)
+        return delivery
+
+    async def _attempt(self, reply: Reply) -> Delivery:
         to = reply.to
         if to is None or to.platform != PLATFORM or not (to.chat_id or to.user_id):
             return Delivery(Status.FAILED, error=f"not a Telegram address: {to}")
@@ -333,13 +347,16 @@ class TelegramAdapter:
             else None
         )
         sent = None
-        for index, call in enumerate(calls):
+        done = self._parts_sent.get(reply.key, 0) if reply.key else 0
+        for index, call in enumerate(calls[done:], start=done):
             extra: dict[str, Any] = {}
             if index == 0 and threaded is not None:
                 extra["reply_parameters"] = threaded
             if index == len(calls) - 1 and keyboard is not None:
                 extra["reply_markup"] = keyboard
             sent = await call(**extra)
+            if reply.key:
+                self._parts_sent[reply.key] = index + 1
         return sent.message_id if sent is not None else None
 
     async def _keyboard(self, reply: Reply, chat_id: int) -> InlineKeyboardMarkup | None:

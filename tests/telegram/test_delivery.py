@@ -65,6 +65,21 @@ async def test_server_errors_are_retried_by_the_sender_then_given_up(telegram: T
     assert {c.status for c in telegram.bot.requests("sendMessage")[calls:]} == {502}
 
 
+async def test_a_retry_goes_on_from_the_part_that_failed(telegram: Telegram) -> None:
+    await telegram.say(private_chat(ANA), ANA, "/start")
+    telegram.app.sender.reply_retry = RetryPolicy(
+        first=timedelta(milliseconds=10), cap=timedelta(milliseconds=10), patience=timedelta(seconds=5)
+    )
+    telegram.bot.fail(502, method="sendDocument")
+    reply = Reply("El calendario:", to=to(ANA), attachment=Attachment("reuniones.ics", b"BEGIN:VCALENDAR", "text/calendar"))
+
+    delivery = await telegram.app.deliver(reply)
+
+    assert delivery.status is Status.SENT
+    assert [c.status for c in telegram.bot.requests("sendDocument")] == [502, 200]
+    assert [m.get("text") for m in telegram.bot.sent(ANA["id"])].count("El calendario:") == 1
+
+
 async def test_rejected_message_fails_without_retrying(telegram: Telegram) -> None:
     await telegram.say(private_chat(ANA), ANA, "/start")
     calls = len(telegram.bot.calls)
