@@ -135,11 +135,11 @@ async def test_an_undelivered_message_is_reported_to_whoever_caused_it(
     assert "blocked" in statuses
 
 
-async def test_planned_messages_are_sent_after_a_restart(sqlite_url: str, tmp_path: Path) -> None:
+async def test_planned_messages_are_sent_after_a_restart(database_url: str, tmp_path: Path) -> None:
     """Planned while the platform was not running (or the bot stopped before sending): sent once
-    the next start's scheduler runs."""
+    the next start's scheduler runs. On SQLite and PostgreSQL."""
     clock = FakeClock()
-    first = App(make_settings(sqlite_url), clock=clock)
+    first = App(make_settings(database_url), clock=clock)
     await first.start()
     try:
         await say(first, SEC, "hola")
@@ -150,7 +150,7 @@ async def test_planned_messages_are_sent_after_a_restart(sqlite_url: str, tmp_pa
     finally:
         await first.close()
 
-    second = App(make_settings(sqlite_url), clock=clock)
+    second = App(make_settings(database_url), clock=clock)
     await second.start()
     fake = FakePlatform()
     second.add(fake)
