@@ -6,7 +6,8 @@ planning it twice is harmless. When it falls due it is *expanded*, in one transa
 :class:`DeliveryRecord` per recipient, unique per (notice, recipient): the unique key of the brief,
 (what, occurrence, chat). A delivery is sent at most once by the claim protocol of
 :mod:`bot.delivery`: ``pending|retry -> sending`` (committed) -> send -> ``sent|retry|blocked|failed``
-(committed right after the platform answers).
+(committed right after the platform answers). Planning something to send (a notice, a draft
+confirmed) marks the transaction (:func:`storage.db.mark_planned`): its commit wakes the sender.
 """
 
 from __future__ import annotations
