@@ -111,11 +111,12 @@ async def report_finished(session: AsyncSession, now: datetime) -> int:
             continue
         counts = await deliveries.status_counts(session, notice.id)
         if notice.kind == direct.KIND:
+            about = notice.payload["about"]
+            notice.payload = {}  # its text (a card names people, e-mails) is not kept once final
             failed = sorted(status for status in counts if status != deliveries.SENT)
             if not failed:
                 continue
             key, kind = f"{direct.REPORT}:{notice.id}", direct.REPORT
-            about = notice.payload["about"]
             who = await describe_user(session, about["to"])
             payload: dict[str, object] = {"about": about, "who": who, "status": failed[0]}
         else:

@@ -16,6 +16,7 @@ from bot.adapters.base import Delivery, Status
 from bot.adapters.console import ConsoleAdapter
 from bot.app import App
 from handlers.message import Address, Message, Reply, User
+from storage import deliveries
 from storage.deliveries import DeliveryRecord
 from tests.conftest import FakeClock, make_settings
 from tests.meetings.conftest import FAKE, FakePlatform, text_of
@@ -105,6 +106,17 @@ async def test_the_card_keeps_its_buttons(
     await run_steps(app, console, clock, 2)
     [card] = [r for r in fake.sent if "Solicitud #1" in text_of([r])]
     assert [b.command for row in card.buttons for b in row] == ["/aprobar 1", "/rechazar 1"]
+
+
+async def test_a_message_is_not_kept_once_delivered(
+    app: App, console: ConsoleAdapter, clock: FakeClock, fake: FakePlatform, people: None
+) -> None:
+    """A card names the organisation's contact and e-mail: the outbox keeps it only until sent."""
+    await run_steps(app, console, clock, 2)
+    await flush(app, clock)
+    async with app.db.transaction() as session:
+        kept = [n.payload for n in await deliveries.notices_of(session, "message")]
+    assert kept and all(payload == {} for payload in kept)
 
 
 @pytest.mark.parametrize(
