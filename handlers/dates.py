@@ -202,6 +202,19 @@ def format_when(instant: datetime, zone: str) -> str:
     )
 
 
+def format_meeting_when(instant: datetime, zone: str, own: str) -> str:
+    """``format_when`` in the reader's ``zone``, followed by the meeting's ``own`` zone when it is
+    another one (a meeting set in Lima read in Bogotá: same hour, but the organiser typed Lima)."""
+    here = format_when(instant, zone)
+    if own == zone:
+        return here
+    if instant.astimezone(ZoneInfo(own)).date() == instant.astimezone(ZoneInfo(zone)).date():
+        there = _("{time} ({zone})").format(time=format_clock(instant, own), zone=zone_name(own))
+    else:
+        there = format_when(instant, own)
+    return _("{when}; set as {there}").format(when=here, there=there)
+
+
 def format_clock(instant: datetime, zone: str) -> str:
     """``15:00`` / ``3:00 PM``: the time of day of ``instant`` in ``zone``."""
     return format_time(instant.astimezone(ZoneInfo(zone)), "short", locale=current_locale())
