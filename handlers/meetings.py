@@ -63,6 +63,9 @@ CALENDAR_LIMIT = 50
 MEETING_LENGTH = timedelta(hours=2)
 """Calendars need an end; meetings are not given one, and the tables' meetings last about two hours."""
 
+QUARTERLY_RULE = {"freq": "monthly", "interval": 3}
+"""A quarterly series in a calendar: the same wall time every three months, in the meeting's zone."""
+
 REMINDER_KINDS = ("reminder",)
 
 _SUBCOMMANDS = {
@@ -553,6 +556,8 @@ async def calendar_command(ctx: Context) -> Reply:
     now = ctx.core.clock.now()
     async with ctx.core.db.transaction() as session:
         found = await upcoming(session, now, tables, limit=CALENDAR_LIMIT, with_cancelled=True)
+    if not any(not meeting.cancelled for meeting in found):
+        return next_reply(ctx, tables, [])
     content = calendar_file(found, now)
     scope = ", ".join(tables) if tables else _("all tables")
     text = esc(ngettext(
@@ -581,6 +586,8 @@ def calendar_file(meetings: list[Meeting], now: datetime) -> bytes:
         event.add("summary", f"{meeting.table_code}: {meeting_title(meeting)}")
         event.add("sequence", meeting.revision)
         event.add("status", "CANCELLED" if meeting.cancelled else "CONFIRMED")
+        if meeting.quarterly and not meeting.cancelled:
+            event.add("rrule", QUARTERLY_RULE)
         if meeting.url:
             event.add("url", meeting.url)
             event.add("description", meeting.url)
