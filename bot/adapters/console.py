@@ -83,8 +83,10 @@ class ConsoleAdapter:
         lines = _read_lines(_prompt_reader() if self.interactive else _pipe_reader, ready)
         ready.set()
         while (line := await lines.get()) is not None:
-            await hub.dispatch(self.message(line.rstrip("\n")))
-            ready.set()
+            try:
+                await hub.dispatch(self.message(line.rstrip("\n")))
+            finally:
+                ready.set()
 
     async def opening(self) -> list[str]:
         """The greeting, and a note when the last session stopped inside a dialogue."""
