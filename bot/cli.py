@@ -63,7 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         text = " ".join(args.text)
         lines = (line.rstrip("\n") for line in sys.stdin) if text == "-" else [text]
-        asyncio.run(_ask(settings, lines, args.lang, args.json, one_line=text == "-"))
+        try:
+            asyncio.run(_ask(settings, lines, args.lang, args.json, one_line=text == "-"))
+        except BrokenPipeError:  # the reader stopped early (`| head`): nothing more to say
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

@@ -131,3 +131,12 @@ def test_log_level_asks_for_more(tmp_path: Path) -> None:
     terminal.read_until(b"> ")
     err = terminal.leave()
     assert " INFO " in err
+
+
+def test_ask_into_a_reader_that_stops_early_ends_quietly(tmp_path: Path) -> None:
+    result = subprocess.run(
+        f"yes /mesas | head -50 | {sys.executable} -m bot.cli ask - | head -1",
+        shell=True, capture_output=True, text=True, env=environment(), cwd=tmp_path, timeout=120,
+    )
+    assert result.stdout.startswith("Las mesas del mecanismo")
+    assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr
