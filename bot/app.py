@@ -108,6 +108,7 @@ class App:
             for adapter in self.configured_adapters():
                 self.add(adapter)
             await self.scheduler.start()
+            log.info("running: %s", ", ".join(self.adapters))
             async with asyncio.TaskGroup() as group:
                 tasks = [group.create_task(a.run(self)) for a in self.adapters.values()]
                 await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)

@@ -6,9 +6,13 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import signal
+import stat
 import sys
+import tempfile
 from collections.abc import Iterable
+from pathlib import Path
 
 from bot.app import App
 from bot.config import Settings
@@ -23,7 +27,9 @@ def parser() -> argparse.ArgumentParser:
     sub = root.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="start every configured adapter (the console when none is)")
     sub.add_parser("migrate", help="bring the database schema up to date")
-    ask = sub.add_parser("ask", help="answer one message as the bot would in a private chat")
+    ask = sub.add_parser(
+        "ask", help="answer as the bot would in a new private chat; nothing is kept for the next ask"
+    )
     ask.add_argument("--lang", choices=("es", "en"), help="the chat's language (else detected)")
     ask.add_argument("--json", action="store_true", help="print one JSON object per answer")
     ask.add_argument("text", nargs="+", help="the message; '-' reads one message per line from stdin")
@@ -33,21 +39,34 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     settings = Settings()
+    console_only = not (settings.telegram_enabled or settings.matrix_enabled)
+    quiet = args.command == "ask" or (args.command == "run" and console_only)
     logging.basicConfig(
-        level=logging.WARNING if args.command == "ask" else settings.log_level,
+        level=settings.log_level.upper() if settings.log_level else logging.WARNING if quiet else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
     for chatty in ("apscheduler", "alembic", "httpx"):
         logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
     if args.command == "run":
+        if console_only and not _has_console():
+            print(
+                "gcmbot: nothing to run: no platform is configured (TELEGRAM_TOKEN, or MATRIX_HOMESERVER "
+                "with MATRIX_USER_ID and a password or token) and standard input is no terminal or "
+                "pipe for the console.",
+                file=sys.stderr,
+            )
+            return 2
         asyncio.run(_run(settings))
     elif args.command == "migrate":
         asyncio.run(_migrate(settings))
     else:
         text = " ".join(args.text)
         lines = (line.rstrip("\n") for line in sys.stdin) if text == "-" else [text]
-        asyncio.run(_ask(settings, lines, args.lang, args.json, one_line=text == "-"))
+        try:
+            asyncio.run(_ask(settings, lines, args.lang, args.json, one_line=text == "-"))
+        except BrokenPipeError:  # the reader stopped early (`| head`): nothing more to say
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
@@ -64,6 +83,20 @@ async def _run(settings: Settings) -> None:
         logging.getLogger(__name__).info("stopped")
 
 
+def _has_console() -> bool:
+    """Whether the console has someone to talk to: a terminal, a pipe or a file on stdin.
+
+    A service or a container started without a terminal has /dev/null (or nothing) there."""
+    stdin = sys.stdin
+    if stdin is None or stdin.closed:
+        return False
+    try:
+        mode = os.fstat(stdin.fileno()).st_mode
+    except (OSError, ValueError):
+        return False
+    return stdin.isatty() or not stat.S_ISCHR(mode)
+
+
 async def _migrate(settings: Settings) -> None:
     app = App(settings)
     await app.start()
@@ -71,6 +104,16 @@ async def _migrate(settings: Settings) -> None:
 
 
 async def _ask(
+    settings: Settings, lines: Iterable[str], lang: str | None, as_json: bool, *, one_line: bool
+) -> None:
+    """One new conversation: a throw-away database, so no answer depends on an earlier ask."""
+    with tempfile.TemporaryDirectory(prefix="gcmbot-ask-") as directory:
+        database = Path(directory) / "ask.sqlite3"
+        fresh = settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{database}"})
+        await _answer(fresh, lines, lang, as_json, one_line=one_line)
+
+
+async def _answer(
     settings: Settings, lines: Iterable[str], lang: str | None, as_json: bool, *, one_line: bool
 ) -> None:
     app = App(settings)

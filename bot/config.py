@@ -16,7 +16,8 @@ class Settings(BaseSettings):
     bot_language: str = "es"
     bot_timezone: str = "America/Bogota"
     bot_admins: Annotated[frozenset[str], NoDecode] = frozenset()
-    log_level: str = "INFO"
+    log_level: str | None = None
+    """None: INFO when a platform runs, WARNING in the console and ``ask`` (they share the terminal)."""
 
     telegram_token: str | None = None
     telegram_base_url: str | None = None

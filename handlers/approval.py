@@ -93,16 +93,19 @@ def decision_buttons(ctx: Context, request_id: int) -> tuple[tuple[Button, ...],
     )
 
 
-def unattended_note(tables: list[str]) -> str:
-    return (
-        esc(
-            _("There is no secretary yet for {tables}: the administrators were told and will answer.").format(
-                tables=", ".join(tables)
-            )
+def unattended_note(ctx: Context, tables: list[str]) -> str:
+    """What happens to requests for tables without a secretary: the administrators got them,
+    or, with none configured, they wait until someone is named."""
+    if not tables:
+        return ""
+    if ctx.core.config.admins:
+        text = _("There is no secretary yet for {tables}: the administrators were told and will answer.")
+    else:
+        text = _(
+            "There is no secretary yet for {tables}, and no administrator to tell: the request "
+            "waits until a secretary is named."
         )
-        if tables
-        else ""
-    )
+    return esc(text.format(tables=", ".join(tables)))
 
 
 # deciding --------------------------------------------------------------------
@@ -311,7 +314,7 @@ async def join(ctx: Context) -> list[Reply]:
                 )
             )
         )
-    lines += [unattended_note(unattended)] if unattended else []
+    lines += [unattended_note(ctx, unattended)] if unattended else []
     return [ctx.reply("\n".join(lines))]
 
 

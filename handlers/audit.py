@@ -17,6 +17,35 @@ registry = Registry()
 
 DEFAULT_ENTRIES, MAX_ENTRIES = 20, 200
 
+ACTION_LABELS = {
+    "register": N_("registration"),
+    "approve": N_("request approved"),
+    "reject": N_("request rejected"),
+    "join": N_("asked to join"),
+    "leave": N_("left a table"),
+    "erase": N_("data erased"),
+    "secretary.add": N_("secretary appointed"),
+    "secretary.remove": N_("secretary removed"),
+    "meeting.add": N_("meeting scheduled"),
+    "meeting.move": N_("meeting moved"),
+    "meeting.cancel": N_("meeting cancelled"),
+    "meeting.cancel_series": N_("quarterly series ended"),
+    "meeting.remind": N_("reminders changed"),
+    "meeting.recur": N_("next quarterly meeting planned"),
+    "subscription.add": N_("chat subscribed"),
+    "subscription.remove": N_("chat unsubscribed"),
+    "broadcast.send": N_("broadcast sent"),
+    "broadcast.discard": N_("broadcast discarded"),
+    "pledges.schedule": N_("pledge reminders scheduled"),
+    "pledges.link": N_("pledge reporting link changed"),
+}
+"""What each recorded action is called in the log's readers' language (the stored name stays stable)."""
+
+
+def action_label(action: str) -> str:
+    label = ACTION_LABELS.get(action)
+    return _(label) if label else action
+
 
 @registry.command(
     "audit", "auditoria", help=N_("The latest recorded actions"), args=N_("[N] [text]"), privileged=True
@@ -38,6 +67,6 @@ async def audit(ctx: Context) -> Reply:
         when = format_datetime(entry.at.astimezone(zone), "short", locale=current_locale())
         details = f" — {entry.details}" if entry.details else ""
         lines.append(
-            f"{esc(when)} · <b>{esc(entry.action)}</b> · {esc(entry.subject)}{esc(details)} · {esc(entry.actor)}"
+            f"{esc(when)} · <b>{esc(action_label(entry.action))}</b> · {esc(entry.subject)}{esc(details)} · {esc(entry.actor)}"
         )
     return ctx.reply("\n".join(lines))

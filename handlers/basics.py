@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from babel import Locale
 from babel.dates import get_month_names
 from babel.lists import format_list
 
+from handlers.agenda import table_agenda
 from handlers.context import Context
 from handlers.errors import UserError
 from handlers.i18n import LANGUAGES, N_, _, current_locale, use_locale
@@ -22,6 +24,7 @@ registry = Registry()
 _NUMBER = re.compile(r"\b\d{1,4}\b")
 
 LANGUAGE_NAMES = {"es": "Español", "en": "English"}
+"""Each language in its own words, for the buttons; in a sentence see :func:`language_name`."""
 _LANGUAGE_WORDS = {
     "es": "es", "esp": "es", "espanol": "es", "español": "es", "spanish": "es", "castellano": "es",
     "en": "en", "eng": "en", "english": "en", "ingles": "en", "inglés": "en",
@@ -36,6 +39,11 @@ def command_text(ctx: Context, english_name: str, args: str = "") -> str:
     command = ctx.core.commands.by_english_name(english_name)
     name = command.name(current_locale()) if command else english_name
     return f"/{name} {args}".rstrip()
+
+
+def language_name(code: str) -> str:
+    """A language named in the language being rendered, as written mid-sentence (“español”)."""
+    return Locale.parse(current_locale()).languages.get(code, code)
 
 
 def months(numbers: tuple[int, ...] | list[int]) -> str:
@@ -75,7 +83,8 @@ def objective_card(ctx: Context, objective: Objective) -> Reply:
     )
 
 
-def table_card(ctx: Context, table: Table) -> Reply:
+def table_card(ctx: Context, table: Table, agenda: str = "") -> Reply:
+    """What a table covers; ``agenda`` (markup) is its next meetings, shown before the cadence."""
     lang = current_locale()
     knowledge = load_knowledge()
     lines = [bold(table_label(table)), esc(table.description(lang))]
@@ -86,6 +95,8 @@ def table_card(ctx: Context, table: Table) -> Reply:
     if priorities:
         lines += ["", bold(_("Priorities 2023-2024"))]
         lines += [f"• {esc(p)}" for p in priorities]
+    if agenda:
+        lines += ["", agenda]
     lines += ["", esc(meeting_cadence())]
     buttons = tuple(
         tuple(Button(str(n), command_text(ctx, "objective", str(n))) for n in table.objectives[i : i + 4])
@@ -189,7 +200,9 @@ async def table(ctx: Context) -> Reply:
                 table=ctx.args.strip()[:40]
             ))
         )
-    return table_card(ctx, load_knowledge().tables[code])
+    async with ctx.core.db.transaction() as session:
+        agenda = await table_agenda(session, code, ctx.core.clock.now(), ctx.timezone)
+    return table_card(ctx, load_knowledge().tables[code], agenda)
 
 
 @registry.command("tables", "mesas", help=N_("The tables of the mechanism"), intent="table")
@@ -201,8 +214,12 @@ def tables_reply(ctx: Context) -> Reply:
     knowledge = load_knowledge()
     lines = [bold(_("The tables of the mechanism")), ""]
     for t in knowledge.tables.values():
-        suffix = f" ({_('objectives')} {', '.join(map(str, t.objectives))})" if t.objectives else ""
-        lines.append(esc(table_label(t) + suffix))
+        label = table_label(t)
+        if t.objectives:
+            label = _("{table} (objectives {numbers})").format(
+                table=label, numbers=", ".join(map(str, t.objectives))
+            )
+        lines.append(esc(label))
     buttons = tuple(
         (Button(table_label(t), command_text(ctx, "table", t.code)),) for t in knowledge.tables.values()
     )
@@ -213,7 +230,7 @@ def tables_reply(ctx: Context) -> Reply:
 async def language(ctx: Context) -> Reply:
     word = ctx.args.strip().lower()
     if not word:
-        current = LANGUAGE_NAMES[ctx.lang]
+        current = language_name(ctx.lang)
         buttons = (tuple(Button(LANGUAGE_NAMES[l], f"/{ctx.command or 'idioma'} {l}") for l in LANGUAGES),)
         return ctx.reply(esc(_("This chat speaks {language}. Choose:").format(language=current)), buttons=buttons)
     chosen = _LANGUAGE_WORDS.get(word)
@@ -224,7 +241,7 @@ async def language(ctx: Context) -> Reply:
     await ctx.set_language(chosen)
     with use_locale(chosen):
         return ctx.reply(esc(_("Done: from now on I answer in {language} in this chat.").format(
-            language=LANGUAGE_NAMES[chosen]
+            language=language_name(chosen)
         )))
 
 

@@ -17,7 +17,7 @@ from handlers import recipients
 from handlers.basics import command_text, table_label
 from handlers.context import Context
 from handlers.errors import UserError
-from handlers.i18n import N_, _, current_locale
+from handlers.i18n import N_, _, current_locale, ngettext
 from handlers.knowledge import fold, load_knowledge
 from handlers.markup import bold, esc
 from handlers.meetings import read_table, require_organiser
@@ -125,8 +125,12 @@ async def draft(ctx: Context, target: str, body: str) -> Reply:
             status=deliveries.DRAFT,
         )
         assert notice is not None
-    summary = _("Preview of broadcast #{id} to {target}: {chats} chats and {people} member contacts will receive:").format(
-        id=notice.id, target=target_label(target), chats=chats, people=len(everyone) - chats
+    people = len(everyone) - chats
+    summary = _("Preview of broadcast #{id} to {target}: {chats} and {people} will receive:").format(
+        id=notice.id,
+        target=target_label(target),
+        chats=ngettext("{count} chat", "{count} chats", chats).format(count=chats),
+        people=ngettext("{count} member contact", "{count} member contacts", people).format(count=people),
     )
     buttons = ((
         Button(_("Send"), command_text(ctx, "broadcast", f"{_word('confirm')} {notice.id}")),

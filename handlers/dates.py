@@ -8,11 +8,9 @@ always resolved by :mod:`zoneinfo` for the exact instant concerned.
 from __future__ import annotations
 
 import calendar
-import difflib
 import re
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time, get_month_names, get_timezone_name
 
@@ -68,54 +66,6 @@ def parse_time(text: str) -> time:
 
 def looks_like_zone(text: str) -> bool:
     return "/" in text or text.lower() in _UTC_NAMES
-
-
-@cache
-def _zones_by_folded_name() -> dict[str, str]:
-    return {fold(name): name for name in available_timezones() if not name.startswith(("posix/", "right/"))}
-
-
-@cache
-def _zones_by_city() -> dict[str, list[str]]:
-    cities: dict[str, list[str]] = {}
-    for name in _zones_by_folded_name().values():
-        if "/" in name and not name.startswith("Etc/"):
-            city = fold(name.rsplit("/", 1)[1].replace("_", " "))
-            cities.setdefault(city, []).append(name)
-    return cities
-
-
-def find_zone(text: str) -> str | None:
-    """The IANA zone meant by ``text``: ``America/Bogota``, ``america/bogota``, ``Bogotá`` or ``UTC``."""
-    key = fold(text.strip()).replace(" ", "_")
-    if key in _UTC_NAMES:
-        return "UTC"
-    found = _zones_by_folded_name().get(key)
-    if found is None:
-        candidates = _zones_by_city().get(key.replace("_", " "), [])
-        found = candidates[0] if len(candidates) == 1 else None
-    if found is None:
-        return None
-    try:
-        ZoneInfo(found)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-    return found
-
-
-def parse_zone(text: str) -> str:
-    """A valid IANA zone name, or a :class:`UserError` with the closest names."""
-    zone = find_zone(text)
-    if zone is not None:
-        return zone
-    names = _zones_by_folded_name()
-    close = difflib.get_close_matches(fold(text.strip()).replace(" ", "_"), names, n=3, cutoff=0.6)
-    message = _("I don't know the time zone “{zone}”.").format(zone=text.strip()[:60])
-    if close:
-        message += " " + _("Did you mean {zones}?").format(zones=", ".join(names[c] for c in close))
-    else:
-        message += " " + _("Use a name like America/Bogota, America/Santiago or Europe/Madrid.")
-    raise UserError(esc(message))
 
 
 def duration(text: str) -> timedelta | None:
@@ -200,6 +150,19 @@ def format_when(instant: datetime, zone: str) -> str:
         time=format_time(local, "short", locale=locale),
         zone=zone_name(zone),
     )
+
+
+def format_meeting_when(instant: datetime, zone: str, own: str) -> str:
+    """``format_when`` in the reader's ``zone``, followed by the meeting's ``own`` zone when it is
+    another one (a meeting set in Lima read in Bogotá: same hour, but the organiser typed Lima)."""
+    here = format_when(instant, zone)
+    if own == zone:
+        return here
+    if instant.astimezone(ZoneInfo(own)).date() == instant.astimezone(ZoneInfo(zone)).date():
+        there = _("{time} ({zone})").format(time=format_clock(instant, own), zone=zone_name(own))
+    else:
+        there = format_when(instant, own)
+    return _("{when}; set as {there}").format(when=here, there=there)
 
 
 def format_clock(instant: datetime, zone: str) -> str:

@@ -3,12 +3,11 @@ shown, the secretaries' lists and CSV export, and the members' own record and er
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
+from handlers import spreadsheet
 from handlers.basics import command_text, table_label
 from handlers.context import Context
 from handlers.countries import country_name
@@ -86,7 +85,7 @@ _YES = {
     "acepto",
 }
 _PUNCTUATION = re.compile(r"[^\w\s]")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMAT_WORDS = {"csv", "xlsx", "excel"}
 
 
 def stakeholder_label(code: str, *, short: bool = False) -> str:
@@ -241,71 +240,68 @@ async def members(ctx: Context) -> Reply:
                 )
             ),
         ]
-    buttons = ((Button(_("Export CSV"), command_text(ctx, "export", table)),),) if rows else ()
+    buttons = ((Button(_("Export to Excel"), command_text(ctx, "export", table)),),) if rows else ()
     return ctx.reply("\n".join(lines), buttons=buttons)
 
 
 @registry.command(
     "export",
     "exportar",
-    help=N_("A table's members as a spreadsheet (CSV)"),
-    args=N_("WT1-WT4"),
+    help=N_("A table's members as a spreadsheet (Excel; add csv for CSV)"),
+    args=N_("WT1-WT4 [csv]"),
     privileged=True,
 )
 async def export(ctx: Context) -> Reply:
+    words = ctx.args.split()
+    as_csv = any(fold(w) == "csv" for w in words)
+    ctx.args = " ".join(w for w in words if fold(w) not in _FORMAT_WORDS)
     table = await secretary_table(ctx, "export")
     async with ctx.core.db.transaction() as session:
         rows = await organisations.table_members(session, table)
     day = ctx.core.clock.now().astimezone(ZoneInfo(ctx.timezone)).date().isoformat()
-    filename = "-".join((table, fold(_("members")), day)) + ".csv"
+    name = "-".join((table, fold(_("members")), day))
+    header, cells = members_table(ctx, rows)
+    if as_csv:
+        attachment = Attachment(name + ".csv", spreadsheet.to_csv(header, cells), spreadsheet.CSV_TYPE)
+    else:
+        content = spreadsheet.to_xlsx(f"{table} {_('members')}", header, cells)
+        attachment = Attachment(name + ".xlsx", content, spreadsheet.XLSX_TYPE)
     text = ngettext("{n} organisation of {table}.", "{n} organisations of {table}.", len(rows)).format(
         n=len(rows), table=table
     )
-    return ctx.reply(esc(text), attachment=Attachment(filename, members_csv(ctx, rows), "text/csv"))
+    return ctx.reply(esc(text), attachment=attachment)
 
 
-def members_csv(ctx: Context, rows: list[Membership]) -> bytes:
-    """UTF-8 with a byte-order mark, so that Excel reads the accents right."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        [
-            _("organisation"),
-            _("country"),
-            _("type"),
-            _("tables"),
-            _("contact name"),
-            _("e-mail"),
-            _("registered at"),
-            _("approved at"),
-        ]
-    )
+def members_table(ctx: Context, rows: list[Membership]) -> tuple[list[str], list[list[spreadsheet.Cell]]]:
+    """The export's header and rows; times are wall times in the chat's zone."""
+    header = [
+        _("organisation"),
+        _("country"),
+        _("type"),
+        _("tables"),
+        _("contact name"),
+        _("e-mail"),
+        _("registered at"),
+        _("approved at"),
+    ]
     zone = ZoneInfo(ctx.timezone)
+    cells: list[list[spreadsheet.Cell]] = []
     for membership in rows:
         organisation = membership.organisation
-        writer.writerow(
+        decided = membership.decided_at
+        cells.append(
             [
-                _cell(value)
-                for value in (
-                    organisation.name,
-                    country_name(organisation.country),
-                    stakeholder_label(organisation.stakeholder_type),
-                    " ".join(organisation.tables()),
-                    organisation.contact_name or "",
-                    organisation.contact_email or "",
-                    organisation.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-                    membership.decided_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-                    if membership.decided_at
-                    else "",
-                )
+                organisation.name,
+                country_name(organisation.country),
+                stakeholder_label(organisation.stakeholder_type),
+                " ".join(organisation.tables()),
+                organisation.contact_name,
+                organisation.contact_email,
+                organisation.created_at.astimezone(zone).replace(tzinfo=None),
+                decided.astimezone(zone).replace(tzinfo=None) if decided else None,
             ]
         )
-    return out.getvalue().encode("utf-8-sig")
-
-
-def _cell(value: str) -> str:
-    """Typed text never runs as a spreadsheet formula."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
+    return header, cells
 
 
 # members' tools --------------------------------------------------------------

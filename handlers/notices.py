@@ -26,7 +26,7 @@ from handlers import direct, recipients
 from handlers.basics import months
 from handlers.broadcast import audience, broadcast_text, target_label
 from handlers.core import CoreConfig
-from handlers.dates import add_months, format_span, format_when
+from handlers.dates import add_months, format_meeting_when, format_span, format_when
 from handlers.i18n import N_, _, ngettext
 from handlers.markup import bold, esc, link
 from handlers.meetings import meeting_title, plan_meeting
@@ -188,7 +188,7 @@ def _render_meeting(notice: Notice, meeting: Meeting, zone: str, now: datetime) 
         return f"{head}\n{body}"
     if meeting.cancelled or meeting.starts_at <= now:
         return None
-    where = [esc(format_when(meeting.starts_at, zone))]
+    where = [esc(format_meeting_when(meeting.starts_at, zone, meeting.timezone))]
     if meeting.url:
         where.append(link(meeting.url, meeting.url))
     title = bold(meeting_title(meeting))

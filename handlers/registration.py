@@ -38,13 +38,14 @@ from handlers.message import Button, Reply
 from handlers.registry import Registry
 from handlers.roles import describe_user
 from storage import audit, organisations, roles
-from storage.organisations import APPROVED, PENDING, DuplicateOrganisation
+from storage.organisations import APPROVED, PENDING, DuplicateOrganisation, Organisation
 
 registry = Registry()
 
 FLOW = "register"
 STEPS: tuple[str, ...] = ("name", "country", "type", "tables", "contact", "email", "consent", "summary")
 MAX_NAME, MAX_CONTACT, MAX_EMAIL = 200, 120, 254
+MISSES_BEFORE_HELP = 2
 
 _STEP_WORDS: dict[str, dict[str, str]] = {
     "name": {"en": "name", "es": "nombre"},
@@ -106,18 +107,7 @@ async def register(ctx: Context) -> Reply:
     async with ctx.core.db.transaction() as session:
         own = await organisations.organisation_of(session, ctx.user)
     if own is not None:
-        return ctx.reply(
-            esc(
-                _(
-                    "You already registered {organisation}. See {organisation_command}; to join "
-                    "another table send {join}."
-                ).format(
-                    organisation=own.name,
-                    organisation_command=command_text(ctx, "organisation"),
-                    join=command_text(ctx, "join", "WT3"),
-                )
-            )
-        )
+        return ctx.reply(esc(_already_registered(ctx, own)))
     state = await ctx.state()
     if state is not None and state.flow == FLOW:
         return prompt(
@@ -138,6 +128,18 @@ async def register(ctx: Context) -> Reply:
         "{cancel} to stop."
     ).format(back=command_text(ctx, "back"), cancel=command_text(ctx, "cancel"))
     return prompt(ctx, "name", data, note=esc(intro))
+
+
+def _already_registered(ctx: Context, own: Organisation) -> str:
+    """Where to see the record and, while there is one left, how to join a table not yet asked for."""
+    text = _("You already registered {organisation}. See {command}.").format(
+        organisation=own.name, command=command_text(ctx, "organisation")
+    )
+    asked = set(own.tables(APPROVED, PENDING))
+    other = next((code for code in WORKING_TABLES if code not in asked), None)
+    if other is None:
+        return text
+    return text + " " + _("To join another table send {join}.").format(join=command_text(ctx, "join", other))
 
 
 @registry.intent("register")
@@ -178,7 +180,10 @@ async def wizard(ctx: Context, state: State) -> Reply | list[Reply]:
     try:
         result = await _ANSWERS[state.step](ctx, data, ctx.message.text)
     except UserError as error:
-        return ctx.reply(error.markup, buttons=_buttons(ctx, state.step, data))
+        data["misses"] = data.get("misses", 0) + 1
+        await ctx.save_state(state)
+        return ctx.reply(_with_way_out(ctx, error.markup, data["misses"]), buttons=_buttons(ctx, state.step, data))
+    data.pop("misses", None)
     if result.replies is not None:
         return list(result.replies)
     if result.stay:
@@ -187,6 +192,16 @@ async def wizard(ctx: Context, state: State) -> Reply | list[Reply]:
     step = "summary" if data.pop("editing", False) else STEPS[STEPS.index(state.step) + 1]
     await ctx.save_state(State(FLOW, step, data))
     return prompt(ctx, step, data, note=result.note)
+
+
+def _with_way_out(ctx: Context, markup: str, misses: int) -> str:
+    """After the second answer in a row the step cannot use, remind the person how to get out."""
+    if misses < MISSES_BEFORE_HELP:
+        return markup
+    hint = _("Stuck? {back} goes back to the previous question, {cancel} stops the registration.").format(
+        back=command_text(ctx, "back"), cancel=command_text(ctx, "cancel")
+    )
+    return f"{markup}\n\n<i>{esc(hint)}</i>"
 
 
 # questions -------------------------------------------------------------------
@@ -361,6 +376,8 @@ def _words(text: str, *, longest: int, empty: str) -> str:
         raise UserError(esc(_("Please write it as plain text, without < or >.")))
     if not any(c.isalpha() for c in text):
         raise UserError(esc(_("That does not look like a name: please write it with letters.")))
+    if words(text) in _DONE:
+        raise UserError(esc(_("“{word}” is not a name: please write the name itself.").format(word=text)))
     return " ".join(text.split())
 
 
@@ -503,12 +520,17 @@ async def _answer_tables(ctx: Context, data: dict[str, Any], text: str) -> Next:
     if words(text) in _DONE:
         if not data.get("tables"):
             raise UserError(esc(_("Choose at least one table first.")))
-        return Next()
+        return _tables_chosen(data["tables"])
     tables = parse_working_tables(text)
     if not tables:
         raise UserError(esc(_("Write the numbers of the tables, for example “1 3”.")))
     data["tables"] = tables
-    return Next()
+    return _tables_chosen(tables)
+
+
+def _tables_chosen(tables: list[str]) -> Next:
+    """Typed numbers and the buttons' “Done” end the step alike: the choice, then the next question."""
+    return Next(note=esc(_("Tables chosen: {tables}.").format(tables=", ".join(tables))))
 
 
 async def _answer_contact(ctx: Context, data: dict[str, Any], text: str) -> Next:
@@ -632,4 +654,4 @@ async def _submit(ctx: Context, data: dict[str, Any]) -> list[Reply]:
             command=command_text(ctx, "organisation"),
         )
     )
-    return [ctx.reply("\n\n".join(p for p in (text, unattended_note(unattended)) if p))]
+    return [ctx.reply("\n\n".join(p for p in (text, unattended_note(ctx, unattended)) if p))]

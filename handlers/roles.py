@@ -71,6 +71,17 @@ async def privileged_tables(ctx: Context) -> set[str] | None:
 # /secretary ------------------------------------------------------------------
 
 
+@registry.command("id", "mi_id", help=N_("My platform id, as administrators write it"), aliases=("whoami",))
+async def my_id(ctx: Context) -> Reply:
+    """How a person learns what goes in ``BOT_ADMINS`` or ``/secretaria agregar`` for them."""
+    text = _(
+        "Your id is {id}. That is how an administrator names you in BOT_ADMINS or when appointing "
+        "you secretary of a table ({command})."
+    )
+    example = command_text(ctx, "secretary", f"{_('add')} WT2 {ctx.user}")
+    return ctx.reply(esc(text).format(id=f"<code>{esc(ctx.user)}</code>", command=esc(example)))
+
+
 @registry.command(
     "secretary",
     "secretaria",

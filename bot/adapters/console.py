@@ -11,8 +11,10 @@ from typing import TextIO
 
 from bot.adapters.base import Delivery, Hub, Status
 from handlers.core import Core
+from handlers.i18n import _, use_locale
 from handlers.markup import plain
 from handlers.message import Address, Message, Reply, User
+from handlers.registry import Command
 
 PLATFORM = "console"
 
@@ -30,6 +32,7 @@ class ConsoleAdapter:
         files_dir: Path = Path("data/files"),
         output: TextIO | None = None,
         outbox: Callable[[], Awaitable[object]] | None = None,
+        interactive: bool | None = None,
     ) -> None:
         """``outbox`` (the test harness): a pass of the sender, run after each :meth:`ask`."""
         self.core = core
@@ -38,6 +41,8 @@ class ConsoleAdapter:
         self.output = output or sys.stdout
         self.outbox = outbox
         self._recordings: list[list[Reply]] = []
+        self.interactive = sys.stdin.isatty() if interactive is None else interactive
+        """On a terminal: a greeting, a note when a dialogue was left open, a prompt after each answer."""
 
     def message(self, text: str, user_id: str | None = None, language_code: str | None = None) -> Message:
         user = user_id or self.user_id
@@ -85,19 +90,57 @@ class ConsoleAdapter:
         return "\n".join(lines)
 
     async def run(self, hub: Hub) -> None:
-        """Interactive with a prompt and line editing on a terminal; otherwise line by line to EOF."""
-        lines = _read_lines(_prompt_reader() if sys.stdin.isatty() else _pipe_reader)
+        """Interactive with a prompt and line editing on a terminal; otherwise line by line to EOF.
+
+        The next line is read (and the prompt shown) only once the previous one is answered."""
+        if self.interactive:
+            for line in await self.opening():
+                print(line, file=self.output, flush=True)
+        ready = threading.Event()
+        lines = _read_lines(_prompt_reader() if self.interactive else _pipe_reader, ready)
+        ready.set()
         while (line := await lines.get()) is not None:
-            await hub.dispatch(self.message(line.rstrip("\n")))
+            try:
+                await hub.dispatch(self.message(line.rstrip("\n")))
+            finally:
+                ready.set()
+
+    async def opening(self) -> list[str]:
+        """The greeting, and a note when the last session stopped inside a dialogue."""
+        address = Address(PLATFORM, chat_id=self.user_id)
+        info = await self.core.chat_info(address)
+        commands = self.core.commands
+        lang = info.language or self.core.config.default_language
+        with use_locale(lang):
+            lines = [
+                _("gcmbot here. Ask me a question or send {help}; Ctrl-D leaves.").format(
+                    help=_command(commands.by_english_name("help"), lang)
+                )
+            ]
+            if await self.core.dialogues.get((PLATFORM, self.user_id, self.user_id)) is not None:
+                lines.append(
+                    _(
+                        "We were in the middle of a dialogue when I stopped: your next line continues "
+                        "it, {cancel} stops it."
+                    ).format(cancel=_command(commands.by_english_name("cancel"), lang))
+                )
+        return lines
 
 
-def _read_lines(read: Callable[[], str | None]) -> asyncio.Queue[str | None]:
-    """Lines read by a daemon thread, so a blocked read never holds up stopping the bot."""
+def _command(command: Command | None, lang: str) -> str:
+    return f"/{command.name(lang)}" if command else ""
+
+
+def _read_lines(read: Callable[[], str | None], ready: threading.Event) -> asyncio.Queue[str | None]:
+    """Lines read by a daemon thread, so a blocked read never holds up stopping the bot; each
+    read waits for ``ready`` (the previous line answered)."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[str | None] = asyncio.Queue()
 
     def pump() -> None:
         while True:
+            ready.wait()
+            ready.clear()
             line = read()
             loop.call_soon_threadsafe(queue.put_nowait, line)
             if line is None:

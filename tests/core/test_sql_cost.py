@@ -18,7 +18,6 @@ from tests.meetings.conftest import text_of
 
 QUESTIONS = (
     "/objetivo 10",
-    "/mesa 2",
     "/objective 5",
     "¿Qué mesa trabaja sobre la trata de personas?",
     "Which table works on human trafficking?",
@@ -26,7 +25,8 @@ QUESTIONS = (
     "/objetivos",
 )
 """Answered from the knowledge base. (``/ayuda`` reads the sender's roles every time, to list
-a secretary's commands: privileges are never cached.)"""
+a secretary's commands: privileges are never cached; ``/mesa N`` reads the table's next
+meetings.)"""
 
 
 @contextmanager

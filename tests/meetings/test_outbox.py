@@ -274,7 +274,7 @@ async def test_broadcast_to_everyone_needs_an_admin_and_reaches_every_chat_and_c
     await make_member(app, "fake:503", "Org C", ["WT1"], at=clock.now())
     assert "solo una persona administradora" in text_of(await console.ask("/difundir todas Hola", user_id="sec"))
     [preview] = await console.ask("/difundir todas Asamblea general el lunes", user_id="admin")
-    assert "a todas las mesas: 3 chats y 1 contactos" in text_of([preview])
+    assert "a todas las mesas: la recibirán 3 chats y 1 contacto de organización miembro" in text_of([preview])
     [[send, _discard]] = preview.buttons
     assert send.command.startswith("/difundir confirmar ")
     await console.ask(send.command, user_id="admin")
