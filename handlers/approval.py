@@ -25,6 +25,7 @@ from handlers.members import (
     table_choice,
 )
 from handlers.message import Button, Reply
+from handlers.numbers import parse_number
 from handlers.registry import Registry
 from handlers.roles import describe_user, language_of, privileged_tables
 from storage import audit, organisations, roles
@@ -152,8 +153,8 @@ async def _named_request(ctx: Context, english_command: str) -> Membership:
     """The request named by the first argument (``12`` or ``#12``)."""
     await privileged_tables(ctx)
     words = ctx.args.split()
-    number = words[0].lstrip("#") if words else ""
-    if not number.isdigit() or len(number) > 9:
+    number = parse_number(words[0].lstrip("#")) if words else None
+    if number is None:
         raise UserError(
             esc(
                 _("Which request? For example {command}; {pending} lists them.").format(
@@ -161,7 +162,7 @@ async def _named_request(ctx: Context, english_command: str) -> Membership:
                 )
             )
         )
-    return await _allowed_request(ctx, int(number))
+    return await _allowed_request(ctx, number)
 
 
 async def _allowed_request(ctx: Context, request_id: int) -> Membership:

@@ -8,6 +8,7 @@ from babel.dates import format_datetime
 
 from handlers.context import Context
 from handlers.i18n import N_, _, current_locale
+from handlers.numbers import is_number, parse_number
 from handlers.markup import bold, esc
 from handlers.message import Reply
 from handlers.registry import Registry
@@ -25,8 +26,8 @@ async def audit(ctx: Context) -> Reply:
     await ctx.require_admin()
     words = ctx.args.split()
     count = DEFAULT_ENTRIES
-    if words and words[0].isdigit():
-        count = max(1, min(int(words.pop(0)[:4]), MAX_ENTRIES))
+    if words and is_number(words[0]):
+        count = parse_number(words.pop(0), 1, MAX_ENTRIES) or MAX_ENTRIES
     contains = " ".join(words)[:100] or None
     async with ctx.core.db.transaction() as session:
         entries = await audit_log.recent(session, count, contains)

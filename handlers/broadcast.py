@@ -19,6 +19,7 @@ from handlers.context import Context
 from handlers.errors import UserError
 from handlers.i18n import N_, _, current_locale
 from handlers.knowledge import fold, load_knowledge
+from handlers.numbers import parse_number
 from handlers.markup import bold, esc
 from handlers.meetings import read_table, require_organiser
 from handlers.message import Button, Reply
@@ -138,7 +139,8 @@ async def draft(ctx: Context, target: str, body: str) -> Reply:
 
 async def _draft_of(ctx: Context, session: AsyncSession, text: str) -> Notice:
     value = text.split()[0].lstrip("#") if text.split() else ""
-    notice = await deliveries.get_notice(session, int(value)) if value.isdigit() and len(value) < 10 else None
+    number = parse_number(value)
+    notice = await deliveries.get_notice(session, number) if number is not None else None
     if notice is None or notice.kind != "broadcast":
         raise UserError(esc(_("There is no broadcast #{id}.").format(id=value[:12] or "?")))
     await _require(ctx, notice.payload["target"])

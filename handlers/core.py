@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
@@ -15,6 +14,7 @@ from handlers.clock import Clock, SystemClock
 from handlers.context import ChatInfo, Context
 from handlers.dialogues import Dialogues, State
 from handlers.errors import UserError
+from handlers.inputs import normalise
 from handlers.i18n import _, normalize_language, use_locale
 from handlers.knowledge import fold
 from handlers.markup import esc
@@ -28,7 +28,6 @@ from storage.models import Chat
 log = logging.getLogger(__name__)
 
 _COMMAND = re.compile(r"^[/!](\w+)(?:@[\w.:-]+)?(?:\s+(.*))?$", re.S)
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -36,11 +35,6 @@ class CoreConfig:
     default_language: str = "es"
     default_timezone: str = "America/Bogota"
     admins: frozenset[str] = frozenset()
-
-
-def clean(text: str) -> str:
-    """The message text without control characters and surrounding white space."""
-    return _CONTROL.sub("", unicodedata.normalize("NFC", text)).strip()
 
 
 class Core:
@@ -61,7 +55,7 @@ class Core:
 
     async def handle(self, message: Message) -> list[Reply]:
         """Answer one message; never raises."""
-        message = replace(message, text=clean(message.text))
+        message = normalise(message)
         try:
             chat = await self.remember(message)
             return await self._dispatch(message, chat)
@@ -171,6 +165,7 @@ class Core:
                 name=sender.name,
                 language=normalize_language(sender.language_code),
                 private_chat_id=key[1] if message.private else None,
+                at=self.clock.now(),
             )
             info = _info(row)
         self._chats[key] = info

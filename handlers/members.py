@@ -16,6 +16,7 @@ from handlers.dates import format_day
 from handlers.errors import UserError
 from handlers.i18n import N_, _, ngettext
 from handlers.knowledge import WORKING_TABLES, fold, load_knowledge, parse_table_code
+from handlers.numbers import is_number, parse_number
 from handlers.markup import bold, esc
 from handlers.message import Attachment, Button, Reply
 from handlers.registry import Registry
@@ -111,9 +112,10 @@ def parse_working_tables(text: str) -> list[str]:
         if word in _EVERY:
             chosen.update(WORKING_TABLES)
         elif word not in _FILLER:
-            code = f"WT{int(word)}" if word.isdigit() and len(word) < 4 else parse_table_code(word)
+            number = parse_number(word, 0, 999)
+            code = f"WT{number}" if number is not None else parse_table_code(word)
             if code not in WORKING_TABLES:
-                shown = f"WT{word}" if word.isdigit() else word
+                shown = f"WT{word}" if is_number(word) else word
                 raise UserError(
                     esc(
                         _(

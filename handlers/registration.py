@@ -26,6 +26,7 @@ from handlers.countries import (
 from handlers.errors import UserError
 from handlers.i18n import LANGUAGES, N_, _, current_locale, use_locale
 from handlers.knowledge import WORKING_TABLES, fold, load_knowledge
+from handlers.numbers import parse_number
 from handlers.markup import bold, esc
 from handlers.members import (
     STAKEHOLDER_TYPES,
@@ -461,8 +462,9 @@ async def _refuse_duplicate(ctx: Context, name: str, country: str) -> None:
 async def _answer_type(ctx: Context, data: dict[str, Any], text: str) -> Next:
     codes = list(STAKEHOLDER_TYPES)
     folded = words(text)
-    if folded.isdigit() and 1 <= int(folded) <= len(codes):
-        data["type"] = codes[int(folded) - 1]
+    number = parse_number(folded, 1, len(codes))
+    if number is not None:
+        data["type"] = codes[number - 1]
         return Next()
     names = {}
     for lang in LANGUAGES:
