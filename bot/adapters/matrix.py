@@ -45,7 +45,7 @@ from bot.adapters.matrix_events import (
     thread_root,
 )
 from bot.adapters.matrix_queues import Batch, Checkpoints, RoomQueues
-from bot.adapters.matrix_render import file_message, notice
+from bot.adapters.matrix_render import file_message, notices
 from bot.adapters.matrix_retry import NETWORK_ERRORS, Backoff, persist, rate_limited, server_error
 from bot.adapters.matrix_rooms import DirectRooms, invitation_allowed, inviter
 from bot.adapters.matrix_session import (
@@ -379,14 +379,16 @@ class MatrixAdapter:
         asker = self._askers.get(reply.reply_to or "")
         delivery = Delivery(Status.SENT)
         if reply.html.strip() or reply.buttons:
-            content = notice(
+            for content in notices(
                 reply,
                 self._is_command,
                 in_reply_to=reply.reply_to,
                 thread=self._threads.get(reply.reply_to or ""),
                 mention=asker.id if asker and group else None,
-            )
-            delivery = await self._send_event(room_id, content)
+            ):
+                delivery = await self._send_event(room_id, content)
+                if delivery.status is not Status.SENT:
+                    break
         if reply.attachment is not None and delivery.status is Status.SENT:
             delivery = await self._send_file(room, reply.attachment)
         if reply.private_start and group and delivery.status is Status.SENT:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -9,7 +10,7 @@ from nio import MatrixRoom, RoomMessageText
 
 from bot.adapters.matrix_events import Me, incoming, strip_mentions, strip_reply_fallback
 from bot.adapters.matrix_queues import Checkpoints
-from bot.adapters.matrix_render import bang_commands, html_lines, notice
+from bot.adapters.matrix_render import MAX_CONTENT_BYTES, bang_commands, html_lines, notices
 from bot.adapters.matrix_rooms import invitation_allowed
 from handlers.message import Button, Reply
 
@@ -141,7 +142,7 @@ def test_notice_content() -> None:
         "<b>Objetivo 10</b>\nVer <pre>a\nb</pre>",
         buttons=((Button("WT2 · Mesa 2", "/mesa WT2"), Button("10", "10")),),
     )
-    content = notice(reply, is_ours, in_reply_to="$question", mention="@member0:example.org")
+    content = notices(reply, is_ours, in_reply_to="$question", mention="@member0:example.org")[0]
     assert content["msgtype"] == "m.notice"
     assert content["body"] == "Objetivo 10\nVer a\nb\n\n!mesa WT2 — WT2 · Mesa 2\n10"
     assert content["formatted_body"] == (
@@ -150,6 +151,23 @@ def test_notice_content() -> None:
     assert content["m.relates_to"] == {"m.in_reply_to": {"event_id": "$question"}}
     assert content["m.mentions"] == {"user_ids": ["@member0:example.org"]}
     assert html_lines("a\nb") == "a<br>b"
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["• Red de apoyo migrante &amp; asociados (WT2)", "<b>😀 Организация</b> «𝒳» &lt;x&gt;", "x" * 300],
+)
+def test_a_long_reply_is_split_into_events_under_the_size_limit(line: str) -> None:
+    """240 pending requests made one 130 KB event; homeservers refuse events over 65,536 bytes."""
+    reply = Reply("\n".join(f"{n}. {line}" for n in range(2_000)))
+
+    contents = notices(reply, is_ours, in_reply_to="$question", mention="@member0:example.org")
+
+    assert len(contents) > 1
+    assert all(len(json.dumps(c).encode()) < MAX_CONTENT_BYTES for c in contents)
+    assert contents[0]["m.mentions"] == {"user_ids": ["@member0:example.org"]}
+    assert all(c["m.mentions"] == {} for c in contents[1:])
+    assert "\n".join(c["body"] for c in contents).count("\n") >= 1_999
 
 
 def test_allowed_servers() -> None:
