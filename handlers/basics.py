@@ -217,6 +217,7 @@ async def language(ctx: Context) -> Reply:
         current = LANGUAGE_NAMES[ctx.lang]
         buttons = (tuple(Button(LANGUAGE_NAMES[l], f"/{ctx.command or 'idioma'} {l}") for l in LANGUAGES),)
         return ctx.reply(esc(_("This chat speaks {language}. Choose:").format(language=current)), buttons=buttons)
+    await ctx.require_group_settings()
     chosen = _LANGUAGE_WORDS.get(word)
     if chosen is None:
         raise UserError(esc(_("I speak Spanish (es) and English (en). Example: {command}").format(

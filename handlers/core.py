@@ -172,6 +172,13 @@ class Core:
         self._seen.add(seen)
         return info
 
+    def forget_cached(self, message: Message) -> None:
+        """Drop what is cached of a person whose data were just erased, and of their private chat."""
+        sender = message.sender
+        if message.private:
+            self._chats.pop((message.chat.platform, message.chat.chat_id or ""), None)
+        self._seen = {s for s in self._seen if (s[0], s[1]) != (sender.platform, sender.id)}
+
     async def chat_info(self, address: Address) -> ChatInfo:
         """The stored settings of a chat the bot sends to (for rendering in its language and zone)."""
         key = (address.platform, address.chat_id or "")

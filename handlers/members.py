@@ -21,7 +21,7 @@ from handlers.markup import bold, esc
 from handlers.message import Attachment, Button, Reply
 from handlers.registry import Registry
 from handlers.roles import privileged_tables
-from storage import audit, organisations
+from storage import audit, erasure, organisations
 from storage.organisations import APPROVED, LEFT, PENDING, REJECTED, Membership, Organisation
 
 registry = Registry()
@@ -344,7 +344,8 @@ async def forget(ctx: Context) -> Reply:
             raise UserError(esc(_("There is nothing left to erase.")))
         now = ctx.core.clock.now()
         await organisations.erase_contact(session, organisation_row, now)
-        await audit.anonymise_actor(session, ctx.user)
+        await erasure.forget_person(session, ctx.user)
         await audit.record(session, audit.ERASED_ACTOR, "erase", organisation_row.name, at=now)
     await ctx.end_state()
+    ctx.core.forget_cached(ctx.message)
     return ctx.reply(esc(_("Done: the personal data of {name} were erased.").format(name=own.name)))

@@ -114,6 +114,7 @@ async def timezone(ctx: Context) -> Reply:
         raise UserError(esc(_("Give one time zone, e.g. {command}").format(
             command=command_text(ctx, "timezone", "America/Bogota")
         )))
+    await ctx.require_group_settings()
     zone = parse_zone(ctx.args)
     await ctx.set_timezone(zone)
     text = _("Done: times in this chat are now shown in {zone} ({name}). It is {when}.").format(
