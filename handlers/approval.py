@@ -27,7 +27,7 @@ from handlers.members import (
 from handlers.message import Button, Reply
 from handlers.numbers import parse_number
 from handlers.registry import Registry
-from handlers.roles import describe_user, language_of, privileged_tables
+from handlers.roles import account_markup, describe_user, language_of, privileged_tables
 from storage import audit, organisations, roles
 from storage.organisations import APPROVED, LEFT, PENDING, REJECTED, Membership
 
@@ -54,20 +54,20 @@ async def notify_requests(ctx: Context, requests: Iterable[Membership]) -> tuple
                 unattended.append(request.table_code)
                 readers = sorted(ctx.core.config.admins)
             contact = request.organisation.contact_user
-            handle = await describe_user(session, contact) if contact else ""
+            account = await account_markup(session, contact) if contact else ""
             for reader in readers:
                 with use_locale(await language_of(session, reader, default)):
                     replies.append(
                         ctx.send_to_user(
                             reader,
-                            request_card(ctx, request, handle),
+                            request_card(ctx, request, account),
                             buttons=decision_buttons(ctx, request.id),
                         )
                     )
     return replies, unattended
 
 
-def request_card(ctx: Context, request: Membership, handle: str) -> str:
+def request_card(ctx: Context, request: Membership, account: str) -> str:
     organisation = request.organisation
     table = load_knowledge().tables[request.table_code]
     lines = [
@@ -76,7 +76,7 @@ def request_card(ctx: Context, request: Membership, handle: str) -> str:
                 id=request.id, organisation=organisation.name, table=table_label(table)
             )
         ),
-        *organisation_details(organisation, handle),
+        *organisation_details(organisation, account),
     ]
     others = [m for m in organisation.memberships if m.table_code != request.table_code]
     lines += [f"• {membership_status(ctx, m)}" for m in others]

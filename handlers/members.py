@@ -153,8 +153,9 @@ def membership_status(ctx: Context, membership: Membership) -> str:
     return esc(text)
 
 
-def organisation_details(organisation: Organisation, handle: str = "") -> list[str]:
-    """Country, type and (unless erased) contact lines, shared by every card of an organisation."""
+def organisation_details(organisation: Organisation, account: str = "") -> list[str]:
+    """Country, type and (unless erased) contact lines, shared by every card of an organisation;
+    ``account`` is the contact's chat account, as markup (see :func:`handlers.roles.account_markup`)."""
     lines = [
         esc(_("Country: {country}").format(country=country_name(organisation.country))),
         esc(_("Type: {type}").format(type=stakeholder_label(organisation.stakeholder_type))),
@@ -163,7 +164,7 @@ def organisation_details(organisation: Organisation, handle: str = "") -> list[s
         contact = _("Contact: {name} · {email}").format(
             name=organisation.contact_name, email=organisation.contact_email
         )
-        lines.append(esc(contact + (f" · {handle}" if handle else "")))
+        lines.append(esc(contact) + (f" · {account}" if account else ""))
     return lines
 
 

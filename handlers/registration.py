@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
 from rapidfuzz import fuzz, process
 
 from handlers.approval import notify_requests, unattended_note
@@ -69,7 +70,6 @@ _STEP_BY_WORD = {word: step for step, words in _STEP_WORDS.items() for word in w
 }
 _DONE = {"done", "listo", "lista", "ok", "next", "siguiente", "continue", "continuar", "terminar", "finish"}
 _NO = {"no", "n", "no acepto", "i do not agree", "no thanks", "no gracias"}
-_EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\".]{2,}$")
 _BUTTON_BYTES = 64
 """What a button may send (Telegram's limit for callback data)."""
 _TOGGLE = re.compile(r"^\+\s*(\S+)$")
@@ -530,7 +530,11 @@ async def _answer_email(ctx: Context, data: dict[str, Any], text: str) -> Next:
                 )
             )
         )
-    if len(address) > MAX_EMAIL or not _EMAIL.match(address):
+    try:
+        normalised = validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError:
+        normalised = ""
+    if not normalised or len(normalised) > MAX_EMAIL:
         raise UserError(
             esc(
                 _("“{email}” does not look like an e-mail address (like ana@example.org).").format(
@@ -538,8 +542,7 @@ async def _answer_email(ctx: Context, data: dict[str, Any], text: str) -> Next:
                 )
             )
         )
-    local, _at, domain = address.rpartition("@")
-    data["email"] = f"{local}@{domain.lower()}"
+    data["email"] = normalised
     return Next()
 
 

@@ -47,6 +47,19 @@ async def describe_user(session: AsyncSession, user_key: str) -> str:
     return user.name or handle or user_key
 
 
+async def account_markup(session: AsyncSession, user_key: str) -> str:
+    """A person where a display name could pass for someone else (a secretary's request card):
+    the name quoted as said, their current @username, and the platform id no one can choose."""
+    platform, _sep, user_id = user_key.partition(":")
+    user = await chats.get_user(session, platform, user_id)
+    parts = []
+    if user is not None and user.name and user.name != user_id:
+        parts.append(esc(f"“{user.name}”"))
+    if user is not None and user.username and user.username.lstrip("@") != user_id.lstrip("@").lower():
+        parts.append(esc(f"@{user.username}"))
+    return " ".join([*parts, f"<code>{esc(user_key)}</code>"])
+
+
 async def language_of(session: AsyncSession, user_key: str, default: str) -> str:
     """The language to write to a person in: their private chat's, else their app's, else ``default``."""
     platform, _sep, user_id = user_key.partition(":")
