@@ -26,6 +26,7 @@ from handlers.members import (
 )
 from handlers.message import Button, Reply
 from handlers.numbers import parse_number
+from handlers.pages import more_button, page_line, page_of, take_page
 from handlers.registry import Registry
 from handlers.roles import account_markup, describe_user, language_of, privileged_tables
 from storage import audit, organisations, roles
@@ -237,17 +238,19 @@ def outcome_text(ctx: Context, request: Membership) -> str:
 @registry.command("pending", "pendientes", help=N_("Requests waiting for a decision"), privileged=True)
 async def pending(ctx: Context) -> Reply:
     tables = await privileged_tables(ctx)
+    number, _rest = take_page(ctx.args.split())
     async with ctx.core.db.transaction() as session:
         requests = await organisations.pending_requests(session, tables)
     if not requests:
         return ctx.reply(esc(_("No requests are waiting.")))
+    shown, number, pages = page_of(requests, number)
     lines = [
         bold(ngettext("{n} request waiting", "{n} requests waiting", len(requests)).format(n=len(requests))),
-        "",
+        esc(page_line(number, pages)),
     ]
     lines += [
         f"#{r.id} · {esc(r.table_code)} · {organisation_line(r.organisation)} · {esc(format_day(r.requested_at, ctx.timezone))}"
-        for r in requests
+        for r in shown
     ]
     lines += [
         "",
@@ -257,7 +260,8 @@ async def pending(ctx: Context) -> Reply:
             )
         ),
     ]
-    buttons = tuple(row for r in requests[:_SHOWN_WITH_BUTTONS] for row in decision_buttons(ctx, r.id))
+    buttons = tuple(row for r in shown[:_SHOWN_WITH_BUTTONS] for row in decision_buttons(ctx, r.id))
+    buttons += more_button(command_text(ctx, "pending"), number, pages)
     return ctx.reply("\n".join(lines), buttons=buttons)
 
 

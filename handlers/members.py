@@ -17,6 +17,7 @@ from handlers.errors import UserError
 from handlers.i18n import N_, _, ngettext
 from handlers.knowledge import WORKING_TABLES, fold, load_knowledge, parse_table_code
 from handlers.numbers import is_number, parse_number
+from handlers.pages import more_button, page_line, page_of, take_page
 from handlers.markup import bold, esc
 from handlers.message import Attachment, Button, Reply
 from handlers.registry import Registry
@@ -224,17 +225,20 @@ async def secretary_table(ctx: Context, english_command: str) -> str:
     "members", "miembros", help=N_("A table's member organisations"), args=N_("WT1-WT4"), privileged=True
 )
 async def members(ctx: Context) -> Reply:
+    number, rest = take_page(ctx.args.split())
+    ctx.args = " ".join(rest)
     table = await secretary_table(ctx, "members")
     async with ctx.core.db.transaction() as session:
         rows = await organisations.table_members(session, table)
         waiting = len(await organisations.pending_requests(session, [table]))
+    shown, number, pages = page_of(rows, number)
     label = table_label(load_knowledge().tables[table])
     lines = [
         bold(label),
         esc(ngettext("{n} organisation", "{n} organisations", len(rows)).format(n=len(rows))),
-        "",
+        esc(page_line(number, pages)),
     ]
-    lines += [f"• {organisation_line(m.organisation)}" for m in rows]
+    lines += [f"• {organisation_line(m.organisation)}" for m in shown]
     if waiting:
         lines += [
             "",
@@ -244,7 +248,8 @@ async def members(ctx: Context) -> Reply:
                 )
             ),
         ]
-    buttons = ((Button(_("Export CSV"), command_text(ctx, "export", table)),),) if rows else ()
+    buttons = more_button(command_text(ctx, "members", table), number, pages)
+    buttons += ((Button(_("Export CSV"), command_text(ctx, "export", table)),),) if rows else ()
     return ctx.reply("\n".join(lines), buttons=buttons)
 
 
