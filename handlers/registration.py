@@ -462,7 +462,7 @@ async def _refuse_duplicate(ctx: Context, name: str, country: str) -> None:
 async def _answer_type(ctx: Context, data: dict[str, Any], text: str) -> Next:
     codes = list(STAKEHOLDER_TYPES)
     folded = words(text)
-    number = parse_number(folded, 1, len(codes))
+    number = parse_number(text, 1, len(codes))
     if number is not None:
         data["type"] = codes[number - 1]
         return Next()
