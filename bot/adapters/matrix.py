@@ -13,6 +13,7 @@ import io
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from functools import partial
 from typing import Any
 from uuid import uuid4
@@ -25,6 +26,7 @@ from nio import (
     MegolmEvent,
     MessageDirection,
     RoomGetEventResponse,
+    RoomGetStateResponse,
     RoomMessagesResponse,
     RoomMessageText,
     RoomSendResponse,
@@ -47,7 +49,7 @@ from bot.adapters.matrix_events import (
 from bot.adapters.matrix_queues import Batch, Checkpoints, RoomQueues
 from bot.adapters.matrix_render import file_message, notices
 from bot.adapters.matrix_retry import NETWORK_ERRORS, Backoff, persist, rate_limited, server_error
-from bot.adapters.matrix_rooms import DirectRooms, invitation_allowed, inviter
+from bot.adapters.matrix_rooms import DirectRooms, invitation_allowed, inviter, room_creators
 from bot.adapters.matrix_session import (
     NEXT_BATCH,
     MatrixLoginError,
@@ -111,6 +113,7 @@ class MatrixAdapter:
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._sent: OrderedDict[str, None] = OrderedDict()
         self._threads: OrderedDict[str, str] = OrderedDict()
+        self._room_creators: dict[str, frozenset[str]] = {}
         self._undecrypted: OrderedDict[str, MegolmEvent] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -247,7 +250,22 @@ class MatrixAdapter:
 
     async def _dispatch(self, message: Message) -> None:
         assert self._hub is not None
+        if message.chat_admin is False and message.chat.chat_id:
+            creators = await self._creators(message.chat.chat_id)
+            message = replace(message, chat_admin=message.sender.id in creators)
         await self._hub.dispatch(message)
+
+    async def _creators(self, room_id: str) -> frozenset[str]:
+        """The room's creators (not in its power levels from room version 12), asked once per room."""
+        if room_id not in self._room_creators:
+            try:
+                response = await self.client.room_get_state(room_id)
+            except NETWORK_ERRORS:
+                return frozenset()
+            if not isinstance(response, RoomGetStateResponse):
+                return frozenset()
+            self._room_creators[room_id] = room_creators(response.events)
+        return self._room_creators[room_id]
 
     async def _fill_gap(self, room: MatrixRoom, prev_batch: str, since: str) -> None:
         """Handle the events a limited sync left out: ``/messages`` back from the timeline's

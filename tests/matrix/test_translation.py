@@ -11,7 +11,7 @@ from nio import MatrixRoom, RoomMessageText
 from bot.adapters.matrix_events import Me, incoming, strip_mentions, strip_reply_fallback
 from bot.adapters.matrix_queues import Checkpoints
 from bot.adapters.matrix_render import MAX_CONTENT_BYTES, bang_commands, html_lines, notices
-from bot.adapters.matrix_rooms import invitation_allowed
+from bot.adapters.matrix_rooms import invitation_allowed, room_creators
 from handlers.message import Button, Reply
 
 BOT = "@gcmbot:un.org"
@@ -31,12 +31,12 @@ def room(members: int) -> MatrixRoom:
     return matrix_room
 
 
-def event(body: str, **content: Any) -> RoomMessageText:
+def event(body: str, sender: str = "@member0:example.org", **content: Any) -> RoomMessageText:
     parsed = RoomMessageText.from_dict(
         {
             "type": "m.room.message",
             "event_id": "$question",
-            "sender": "@member0:example.org",
+            "sender": sender,
             "origin_server_ts": 1,
             "content": {"msgtype": "m.text", "body": body, **content},
         }
@@ -53,6 +53,26 @@ def test_group_commands_are_ours_and_chatter_is_not() -> None:
     assert message.chat.chat_id == "!room:un.org" and message.sender.key == "matrix:@member0:example.org"
     assert incoming(event("hola a todos"), group, ME, is_ours) is None
     assert incoming(event("!ban @spam:example.org"), group, ME, is_ours) is None
+
+
+def test_a_group_message_says_whether_its_sender_may_change_the_room_settings() -> None:
+    group = room(3)
+    group.power_levels.events["m.room.name"] = 50
+    group.power_levels.users["@member1:example.org"] = 50
+    member = incoming(event("!mesa 2"), group, ME, is_ours)
+    assert member is not None and member.chat_admin is False
+    moderator = incoming(event("!mesa 2", sender="@member1:example.org"), group, ME, is_ours)
+    assert moderator is not None and moderator.chat_admin is True
+
+
+def test_room_creators_outrank_the_power_levels() -> None:
+    """From room version 12 the creators are not listed in ``m.room.power_levels``."""
+    state = [
+        {"type": "m.room.create", "sender": "@ana:example.org", "content": {"additional_creators": ["@bea:example.org"]}},
+        {"type": "m.room.name", "sender": "@eve:example.org", "content": {"name": "x"}},
+    ]
+    assert room_creators(state) == {"@ana:example.org", "@bea:example.org"}
+    assert room_creators([{"type": "m.room.create", "sender": "@old:example.org", "content": {"creator": "@old:example.org"}}]) == {"@old:example.org"}
 
 
 def test_direct_rooms_take_everything() -> None:
