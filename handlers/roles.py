@@ -20,7 +20,9 @@ from storage import audit, chats, roles
 
 registry = Registry()
 
-_USER_KEY = re.compile(r"^(?:(telegram):(\d+)|(matrix):(@[^:\s]+:\S+)|(console):(\S+))$")
+MAX_USER_ID = 255
+"""Matrix user ids are at most 255 bytes (the spec); no platform id is longer."""
+_USER_KEY = re.compile(r"^(?:(telegram):([0-9]{1,20})|(matrix):(@[^:\s]+:\S+)|(console):(\S{1,64}))$")
 _MATRIX_ID = re.compile(r"^@[^:\s]+:\S+$")
 _ACTION_WORDS = {
     "add": ("add", "agregar", "anadir", "asignar", "assign"),
@@ -149,11 +151,11 @@ def normalise_matrix_id(user_id: str) -> str:
 async def resolve_user(ctx: Context, written: str) -> str:
     """A platform key from ``telegram:12345``, ``matrix:@ana:example.org``, ``@ana:example.org``
     (Matrix) or an ``@username`` the bot has seen, currently, on one person only."""
-    match = _USER_KEY.match(written)
+    match = _USER_KEY.match(written) if len(written.encode()) <= MAX_USER_ID else None
     if match:
         platform, user_id = [g for g in match.groups() if g]
         return await _known_form(ctx, platform, user_id)
-    if _MATRIX_ID.match(written):
+    if _MATRIX_ID.match(written) and len(written.encode()) <= MAX_USER_ID:
         return await _known_form(ctx, "matrix", written)
     if written.startswith("@") and ":" not in written:
         return await _by_username(ctx, written)

@@ -50,7 +50,8 @@ WORDS = [
     "America/Bogota", "Factory", "posix/Europe/Madrid", "UTC", "santiago",
     # people
     "@ana", "@sec", "@nobody", "console:sec", "console:ana", "telegram:12345", "matrix:@Alice:Example.org",
-    "@Alice:Example.org",
+    "@Alice:Example.org", "matrix:@" + "a" * 300 + ":x.org", "telegram:" + "9" * 300, "console:" + "x" * 300,
+    "telegram:٣",
     # markup and links
     "<b>", "</i>", "<script>alert(1)</script>", "&amp;", "<a href='javascript:x'>x</a>", "https://meet.example.org/x",
     "\"Quarterly", "\"Título con comillas\"",
@@ -74,7 +75,8 @@ HOLES = {
     "d": ["2027-02-15", "15/02/2027", "9999-12-31", "0000-01-01", "2031-12-31", "2032-01-20", "2027-02-29", "31/04/27"],
     "h": ["15:00", "9h30", "25:00", "0:00", "23:59"],
     "z": ["America/Bogota", "Factory", "posix/Europe/Madrid", "UTC", "santiago", "Asia/Tokyo"],
-    "u": ["@ana", "@sec", "@nobody", "console:sec", "console:ana", "telegram:12345", "matrix:@Alice:Example.org"],
+    "u": ["@ana", "@sec", "@nobody", "console:sec", "console:ana", "telegram:12345", "matrix:@Alice:Example.org",
+          "@" + "b" * 300 + ":x.org", "console:" + "x" * 300, "@" + "c" * 300],
     "n": ["1", "2", "3", "12", "0", "²", "①", "፩", "٣", "9" * 5000, "2147483648", "#1", "-1", "15"],
     "p": ["p2", "p0", "p99999", "p²", ""],
 }

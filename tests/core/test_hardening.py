@@ -360,3 +360,9 @@ async def test_12_an_email_is_stored_normalised(app: App, console: ConsoleAdapte
     async with app.db.transaction() as session:
         email = await session.scalar(text("SELECT contact_email FROM organisations"))
     assert email == "Ana.Perez@example.org"
+
+
+@pytest.mark.parametrize("written", ["matrix:@" + "a" * 300 + ":x.org", "@" + "a" * 300 + ":x.org", "console:" + "x" * 300])
+async def test_10_an_id_longer_than_any_platform_allows_is_refused(any_app: App, written: str) -> None:
+    answer = await say(any_app, f"/secretaria agregar WT2 {written}", "admin")
+    assert "no es una persona a la que pueda escribir" in answer
