@@ -8,10 +8,10 @@ from handlers.basics import command_text
 from handlers.context import Context
 from handlers.dates import local
 from handlers.i18n import N_, _, current_locale
-from handlers.numbers import is_number, parse_number
-from handlers.pages import more_button, page_line, page_of, take_page
 from handlers.markup import bold, esc
 from handlers.message import Reply
+from handlers.numbers import is_number, parse_number
+from handlers.pages import more_button, page_line, page_of, take_page
 from handlers.registry import Registry
 from storage import audit as audit_log
 

@@ -12,9 +12,9 @@ from handlers.context import Context
 from handlers.errors import UserError
 from handlers.i18n import LANGUAGES, N_, _, current_locale, use_locale
 from handlers.knowledge import Objective, Table, load_knowledge, parse_table_code
-from handlers.numbers import is_number, parse_number
 from handlers.markup import bold, esc
 from handlers.message import Answer, Button, Reply
+from handlers.numbers import is_number, parse_number
 from handlers.registry import Registry
 from handlers.understanding import understand
 

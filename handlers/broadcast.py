@@ -19,10 +19,10 @@ from handlers.context import Context
 from handlers.errors import UserError
 from handlers.i18n import N_, _, current_locale
 from handlers.knowledge import fold, load_knowledge
-from handlers.numbers import parse_number
 from handlers.markup import bold, esc
 from handlers.meetings import read_table, require_organiser
 from handlers.message import Button, Reply
+from handlers.numbers import parse_number
 from handlers.registry import Registry
 from storage import audit, deliveries
 from storage.deliveries import Notice, Recipient

@@ -14,8 +14,8 @@ from handlers.clock import Clock, SystemClock
 from handlers.context import ChatInfo, Context
 from handlers.dialogues import Dialogues, State
 from handlers.errors import UserError
-from handlers.inputs import normalise
 from handlers.i18n import _, normalize_language, use_locale
+from handlers.inputs import normalise
 from handlers.knowledge import fold
 from handlers.markup import esc
 from handlers.message import Address, Answer, Message, Reply

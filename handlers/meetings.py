@@ -37,9 +37,9 @@ from handlers.dates import (
 from handlers.errors import UserError
 from handlers.i18n import N_, _, current_locale, ngettext
 from handlers.knowledge import fold, load_knowledge, parse_table_code
-from handlers.numbers import parse_number
 from handlers.markup import bold, esc, link
 from handlers.message import Answer, Attachment, Reply
+from handlers.numbers import parse_number
 from handlers.registry import Registry
 from storage import audit, deliveries, organisations, subscriptions
 from storage.meetings import (

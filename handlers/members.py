@@ -16,10 +16,10 @@ from handlers.dates import format_day
 from handlers.errors import UserError
 from handlers.i18n import N_, _, ngettext
 from handlers.knowledge import WORKING_TABLES, fold, load_knowledge, parse_table_code
-from handlers.numbers import is_number, parse_number
-from handlers.pages import more_button, page_line, page_of, take_page
 from handlers.markup import bold, esc
 from handlers.message import Attachment, Button, Reply
+from handlers.numbers import is_number, parse_number
+from handlers.pages import more_button, page_line, page_of, take_page
 from handlers.registry import Registry
 from handlers.roles import privileged_tables
 from storage import audit, erasure, organisations

@@ -18,9 +18,9 @@ from handlers.dates import format_when, instant_of, parse_time
 from handlers.errors import UserError
 from handlers.i18n import N_, _
 from handlers.knowledge import fold, load_knowledge
-from handlers.numbers import parse_number
 from handlers.markup import bold, esc, link
 from handlers.message import Reply
+from handlers.numbers import parse_number
 from handlers.registry import Registry
 from storage import audit, deliveries
 from storage.settings import get_setting, put_setting

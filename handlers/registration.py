@@ -27,8 +27,8 @@ from handlers.countries import (
 from handlers.errors import UserError
 from handlers.i18n import LANGUAGES, N_, _, current_locale, use_locale
 from handlers.knowledge import WORKING_TABLES, fold, load_knowledge
-from handlers.numbers import parse_number
 from handlers.markup import bold, esc
+from handlers.numbers import parse_number
 from handlers.members import (
     STAKEHOLDER_TYPES,
     is_yes,
