@@ -32,7 +32,8 @@ from tests.conftest import FakeClock, make_settings
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "1500"))
 TELEGRAM_LIMIT = 4096
 ALLOWED_TAGS = {"b", "i", "code", "pre", "a"}
-_TAG = re.compile(r"<\s*/?\s*([^\s>/]+)")
+_TAG = re.compile(r"<\s*(/?)\s*([^\s>/]+)[^>]*>?")
+_OUR_LINK = re.compile(r'<a href="(?:https?://|mailto:)[^"<>]*">')
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 PLATFORM = "console"
 
@@ -146,6 +147,24 @@ def apologies() -> set[str]:
     return found
 
 
+def well_formed(markup: str) -> bool:
+    """Only the reply subset's tags, balanced, and links only as the core writes them: user
+    text echoed without escaping breaks one of these."""
+    open_tags: list[str] = []
+    for match in _TAG.finditer(markup):
+        closing, name = match.group(1), match.group(2).lower()
+        if name not in ALLOWED_TAGS:
+            return False
+        if closing:
+            if not open_tags or open_tags.pop() != name:
+                return False
+        else:
+            if name == "a" and not _OUR_LINK.fullmatch(match.group()):
+                return False
+            open_tags.append(name)
+    return not open_tags
+
+
 def check(harness: Harness, message: Message, replies: list[Reply]) -> None:
     """Count and assert what the issue measures, for one message."""
     figures = harness.figures
@@ -155,7 +174,7 @@ def check(harness: Harness, message: Message, replies: list[Reply]) -> None:
     texts = [r.html for r in replies] + [b.label + b.command for r in replies for row in r.buttons for b in row]
     if any(apology in text for text in texts for apology in APOLOGIES):
         figures["apologies"] += 1
-    if any(tag.lower() not in ALLOWED_TAGS for text in (r.html for r in replies) for tag in _TAG.findall(text)):
+    if not all(well_formed(r.html) for r in replies):
         figures["markup leaks"] += 1
     if any(_SURROGATE.search(text) for text in texts):
         figures["surrogates echoed"] += 1
