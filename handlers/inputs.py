@@ -53,3 +53,16 @@ def normalise(message: Message) -> Message:
             language_code=display(sender.language_code, 16),
         ),
     )
+
+
+def normalise_matrix_id(user_id: str) -> str:
+    """A Matrix user id as the spec compares it: the server name is case-insensitive (a DNS
+    name), so it is lower-cased; the localpart is kept as written."""
+    localpart, _sep, server = user_id.partition(":")
+    return f"{localpart}:{server.lower()}"
+
+
+def normalise_user_key(key: str) -> str:
+    """A platform-qualified id as stored (``matrix:@Ana:Example.org`` -> ``matrix:@Ana:example.org``)."""
+    platform, _sep, user_id = key.partition(":")
+    return f"{platform}:{normalise_matrix_id(user_id)}" if platform == "matrix" else key

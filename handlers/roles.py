@@ -12,6 +12,7 @@ from handlers.basics import command_text, table_label
 from handlers.context import Context
 from handlers.errors import UserError
 from handlers.i18n import N_, _, use_locale
+from handlers.inputs import normalise_matrix_id
 from handlers.knowledge import TABLE_CODES, fold, load_knowledge, parse_table_code
 from handlers.markup import bold, esc
 from handlers.message import Reply
@@ -139,13 +140,6 @@ async def _table_and_user(ctx: Context, words: list[str]) -> tuple[str, str]:
     if table is None or user is None:
         raise UserError(_usage(ctx))
     return table, await resolve_user(ctx, user)
-
-
-def normalise_matrix_id(user_id: str) -> str:
-    """A Matrix user id as the spec compares it: the server name is case-insensitive (a DNS
-    name), so it is lower-cased; the localpart is kept as written."""
-    localpart, _sep, server = user_id.partition(":")
-    return f"{localpart}:{server.lower()}"
 
 
 async def resolve_user(ctx: Context, written: str) -> str:

@@ -366,3 +366,8 @@ async def test_12_an_email_is_stored_normalised(app: App, console: ConsoleAdapte
 async def test_10_an_id_longer_than_any_platform_allows_is_refused(any_app: App, written: str) -> None:
     answer = await say(any_app, f"/secretaria agregar WT2 {written}", "admin")
     assert "no es una persona a la que pueda escribir" in answer
+
+
+def test_10_matrix_admins_are_compared_as_the_spec_says(sqlite_url: str) -> None:
+    settings = make_settings(sqlite_url, bot_admins=frozenset({"matrix:@Admin:Example.ORG", "telegram:12345"}))
+    assert settings.core_config().admins == {"matrix:@Admin:example.org", "telegram:12345"}
