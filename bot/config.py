@@ -7,6 +7,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from typing import Annotated
 
 from handlers.core import CoreConfig
+from handlers.inputs import normalise_user_key
 
 
 class Settings(BaseSettings):
@@ -66,5 +67,5 @@ class Settings(BaseSettings):
         return CoreConfig(
             default_language=self.bot_language,
             default_timezone=self.bot_timezone,
-            admins=self.bot_admins,
+            admins=frozenset(normalise_user_key(admin) for admin in self.bot_admins),
         )

@@ -27,8 +27,10 @@ from handlers.members import (
     table_choice,
 )
 from handlers.message import Button, Reply
+from handlers.numbers import parse_number
+from handlers.pages import more_button, page_line, page_of, take_page
 from handlers.registry import Registry
-from handlers.roles import describe_user, language_of, privileged_tables
+from handlers.roles import account_markup, describe_user, language_of, privileged_tables
 from storage import audit, organisations, roles
 from storage.organisations import APPROVED, LEFT, PENDING, REJECTED, Membership
 
@@ -54,13 +56,13 @@ async def notify_requests(ctx: Context, session: AsyncSession, requests: Iterabl
             unattended.append(request.table_code)
             readers = sorted(ctx.core.config.admins)
         contact = request.organisation.contact_user
-        handle = await describe_user(session, contact) if contact else ""
+        account = await account_markup(session, contact) if contact else ""
         for reader in readers:
             with use_locale(await language_of(session, reader, default)):
                 await ctx.tell(
                     session,
                     reader,
-                    request_card(ctx, request, handle),
+                    request_card(ctx, request, account),
                     buttons=decision_buttons(ctx, request.id),
                     about={"what": "request", "id": request.id},
                     owner=None,
@@ -68,7 +70,7 @@ async def notify_requests(ctx: Context, session: AsyncSession, requests: Iterabl
     return unattended
 
 
-def request_card(ctx: Context, request: Membership, handle: str) -> str:
+def request_card(ctx: Context, request: Membership, account: str) -> str:
     organisation = request.organisation
     table = load_knowledge().tables[request.table_code]
     lines = [
@@ -77,7 +79,7 @@ def request_card(ctx: Context, request: Membership, handle: str) -> str:
                 id=request.id, organisation=organisation.name, table=table_label(table)
             )
         ),
-        *organisation_details(organisation, handle),
+        *organisation_details(organisation, account),
     ]
     others = [m for m in organisation.memberships if m.table_code != request.table_code]
     lines += [f"• {membership_status(ctx, m)}" for m in others]
@@ -157,8 +159,8 @@ async def _named_request(ctx: Context, english_command: str) -> Membership:
     """The request named by the first argument (``12`` or ``#12``)."""
     await privileged_tables(ctx)
     words = ctx.args.split()
-    number = words[0].lstrip("#") if words else ""
-    if not number.isdigit() or len(number) > 9:
+    number = parse_number(words[0].lstrip("#")) if words else None
+    if number is None:
         raise UserError(
             esc(
                 _("Which request? For example {command}; {pending} lists them.").format(
@@ -166,7 +168,7 @@ async def _named_request(ctx: Context, english_command: str) -> Membership:
                 )
             )
         )
-    return await _allowed_request(ctx, int(number))
+    return await _allowed_request(ctx, number)
 
 
 async def _allowed_request(ctx: Context, request_id: int) -> Membership:
@@ -242,17 +244,19 @@ def outcome_text(ctx: Context, request: Membership) -> str:
 @registry.command("pending", "pendientes", help=N_("Requests waiting for a decision"), privileged=True)
 async def pending(ctx: Context) -> Reply:
     tables = await privileged_tables(ctx)
+    number, _rest = take_page(ctx.args.split())
     async with ctx.core.db.transaction() as session:
         requests = await organisations.pending_requests(session, tables)
     if not requests:
         return ctx.reply(esc(_("No requests are waiting.")))
+    shown, number, pages = page_of(requests, number)
     lines = [
         bold(ngettext("{n} request waiting", "{n} requests waiting", len(requests)).format(n=len(requests))),
-        "",
+        esc(page_line(number, pages)),
     ]
     lines += [
         f"#{r.id} · {esc(r.table_code)} · {organisation_line(r.organisation)} · {esc(format_day(r.requested_at, ctx.timezone))}"
-        for r in requests
+        for r in shown
     ]
     lines += [
         "",
@@ -262,7 +266,8 @@ async def pending(ctx: Context) -> Reply:
             )
         ),
     ]
-    buttons = tuple(row for r in requests[:_SHOWN_WITH_BUTTONS] for row in decision_buttons(ctx, r.id))
+    buttons = tuple(row for r in shown[:_SHOWN_WITH_BUTTONS] for row in decision_buttons(ctx, r.id))
+    buttons += more_button(command_text(ctx, "pending"), number, pages)
     return ctx.reply("\n".join(lines), buttons=buttons)
 
 

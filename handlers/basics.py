@@ -16,12 +16,13 @@ from handlers.i18n import LANGUAGES, N_, _, current_locale, use_locale
 from handlers.knowledge import Objective, Table, load_knowledge, parse_table_code
 from handlers.markup import bold, esc
 from handlers.message import Answer, Button, Reply
+from handlers.numbers import is_number, parse_number
 from handlers.registry import Registry
 from handlers.understanding import understand
 
 registry = Registry()
 
-_NUMBER = re.compile(r"\b\d{1,4}\b")
+_NUMBER = re.compile(r"\b[0-9]{1,4}\b")
 
 LANGUAGE_NAMES = {"es": "Español", "en": "English"}
 """Each language in its own words, for the buttons; in a sentence see :func:`language_name`."""
@@ -162,10 +163,10 @@ async def objective(ctx: Context) -> Reply | list[Reply]:
     arg = ctx.args.strip().lstrip("#")
     if not arg:
         return objectives(ctx)
-    if arg.isdigit():
-        number = int(arg)
+    if is_number(arg):
+        number = parse_number(arg)
         if number not in knowledge.objectives:
-            raise UserError(esc(no_such_objective(number)))
+            raise UserError(esc(no_such_objective(arg[:12] + ("…" if len(arg) > 12 else ""))))
         return objective_card(ctx, knowledge.objectives[number])
     ctx.understood = understand(arg)
     return answer_topic(ctx)
@@ -233,6 +234,7 @@ async def language(ctx: Context) -> Reply:
         current = language_name(ctx.lang)
         buttons = (tuple(Button(LANGUAGE_NAMES[l], f"/{ctx.command or 'idioma'} {l}") for l in LANGUAGES),)
         return ctx.reply(esc(_("This chat speaks {language}. Choose:").format(language=current)), buttons=buttons)
+    await ctx.require_group_settings()
     chosen = _LANGUAGE_WORDS.get(word)
     if chosen is None:
         raise UserError(esc(_("I speak Spanish (es) and English (en). Example: {command}").format(
@@ -303,7 +305,7 @@ def _objective_request_without_match(ctx: Context, confident: bool) -> Reply:
     return unknown_reply(ctx)
 
 
-def no_such_objective(number: int) -> str:
+def no_such_objective(number: int | str) -> str:
     return _("There is no objective {number}: the GCM has objectives 1 to {last}.").format(
         number=number, last=len(load_knowledge().objectives)
     )

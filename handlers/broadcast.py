@@ -22,6 +22,7 @@ from handlers.knowledge import fold, load_knowledge
 from handlers.markup import bold, esc
 from handlers.meetings import read_table, require_organiser
 from handlers.message import Button, Reply
+from handlers.numbers import parse_number
 from handlers.registry import Registry
 from storage import audit, deliveries
 from storage.deliveries import Notice, Recipient
@@ -142,7 +143,8 @@ async def draft(ctx: Context, target: str, body: str) -> Reply:
 
 async def _draft_of(ctx: Context, session: AsyncSession, text: str) -> Notice:
     value = text.split()[0].lstrip("#") if text.split() else ""
-    notice = await deliveries.get_notice(session, int(value)) if value.isdigit() and len(value) < 10 else None
+    number = parse_number(value)
+    notice = await deliveries.get_notice(session, number) if number is not None else None
     if notice is None or notice.kind != "broadcast":
         raise UserError(esc(_("There is no broadcast #{id}.").format(id=value[:12] or "?")))
     await _require(ctx, notice.payload["target"])

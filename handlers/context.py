@@ -110,6 +110,24 @@ class Context:
         log.warning("refused %r to %s (needs %s)", self.message.text[:80], self.user, role)
         raise Forbidden(_("Sorry, only an administrator or the table's secretary can do that."))
 
+    async def require_group_settings(self) -> None:
+        """A group's settings (language, time zone) are changed by the group's administrators
+        (where the platform tells), a table's secretary or an admin; a private chat's by its person."""
+        if self.message.private or self.message.chat_admin or self.is_admin() or await self.secretary_tables():
+            return
+        log.warning("refused %r to %s (needs a group administrator)", self.message.text[:80], self.user)
+        raise Forbidden(
+            _(
+                "Sorry, in a group only its administrators, a table's secretary or a bot administrator "
+                "can change this: every reminder here follows it."
+            )
+            if self.message.chat_admin is not None
+            else _(
+                "Sorry, in a group only a table's secretary or a bot administrator can change this: "
+                "every reminder here follows it."
+            )
+        )
+
     # settings --------------------------------------------------------------
 
     async def set_language(self, language: str) -> None:

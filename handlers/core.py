@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
@@ -18,6 +17,7 @@ from handlers.context import ChatInfo, Context
 from handlers.dialogues import Dialogues, State
 from handlers.errors import UserError
 from handlers.i18n import _, normalize_language, use_locale
+from handlers.inputs import normalise
 from handlers.knowledge import fold
 from handlers.markup import esc
 from handlers.message import Address, Answer, Message, Reply
@@ -30,7 +30,6 @@ from storage.models import Chat
 log = logging.getLogger(__name__)
 
 _COMMAND = re.compile(r"^[/!](\w+)(?:@[\w.:-]+)?(?:\s+(.*))?$", re.S)
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
 
 
 CACHE_SIZE = 10_000
@@ -44,11 +43,6 @@ class CoreConfig:
     default_timezone: str = "America/Bogota"
     admins: frozenset[str] = frozenset()
     cache_size: int = CACHE_SIZE
-
-
-def clean(text: str) -> str:
-    """The message text without control characters and surrounding white space."""
-    return _CONTROL.sub("", unicodedata.normalize("NFC", text)).strip()
 
 
 class Core:
@@ -70,7 +64,7 @@ class Core:
 
     async def handle(self, message: Message) -> list[Reply]:
         """Answer one message; never raises."""
-        message = replace(message, text=clean(message.text))
+        message = normalise(message)
         try:
             chat = await self.remember(message)
             return await self._dispatch(message, chat)
@@ -180,11 +174,20 @@ class Core:
                 name=sender.name,
                 language=normalize_language(sender.language_code),
                 private_chat_id=key[1] if message.private else None,
+                at=self.clock.now(),
             )
             info = _info(row)
         self._chats[key] = info
         self._seen[seen] = True
         return info
+
+    def forget_cached(self, message: Message) -> None:
+        """Drop what is cached of a person whose data were just erased, and of their private chat."""
+        sender = message.sender
+        if message.private:
+            self._chats.pop((message.chat.platform, message.chat.chat_id or ""), None)
+        for seen in [s for s in self._seen if (s[0], s[1]) == (sender.platform, sender.id)]:
+            del self._seen[seen]
 
     async def chat_info(self, address: Address) -> ChatInfo:
         """The stored settings of a chat the bot sends to (for rendering in its language and zone)."""

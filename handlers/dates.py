@@ -19,12 +19,14 @@ from handlers.i18n import _, current_locale, ngettext
 from handlers.knowledge import fold
 from handlers.markup import esc
 
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_DMY_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})$")
-_TIME = re.compile(r"^(\d{1,2})(?:[:h.](\d{2}))?h?$")
-_DURATION_PART = re.compile(r"(\d+)\s*(semanas?|sem|weeks?|w|dias?|days?|d|horas?|hours?|hrs?|h|minutos?|minutes?|mins?|m)")
+_ISO_DATE = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$")
+_DMY_DATE = re.compile(r"^([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{2}|[0-9]{4})$")
+_TIME = re.compile(r"^([0-9]{1,2})(?:[:h.]([0-9]{2}))?h?$")
+_DURATION_PART = re.compile(r"([0-9]{1,6})\s*(semanas?|sem|weeks?|w|dias?|days?|d|horas?|hours?|hrs?|h|minutos?|minutes?|mins?|m)")
 _UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60}
 _UTC_NAMES = {"utc", "gmt", "z", "etc/utc", "etc/gmt"}
+YEARS_AHEAD = 5
+"""How far ahead a meeting may be planned: further is a typing mistake (and year 9999 breaks calendars)."""
 
 
 # parsing -----------------------------------------------------------------------
@@ -43,6 +45,8 @@ def parse_date(text: str) -> date:
         raise UserError(esc(_("“{text}” is not a date I understand. Write it as 2027-02-15 or 15/02/2027.").format(
             text=text[:40]
         )))
+    if year < 1:
+        raise UserError(esc(_("“{text}” is not a date: there is no year {year}.").format(text=text, year=year)))
     if not 1 <= month <= 12:
         raise UserError(esc(_("“{text}” is not a date: there is no month {month}.").format(text=text, month=month)))
     days = calendar.monthrange(year, month)[1]
@@ -51,6 +55,22 @@ def parse_date(text: str) -> date:
             text=text, month=month_name(month), year=year, days=days
         )))
     return date(year, month, day)
+
+
+def within_window(day: date, today: date) -> None:
+    """Refuse a day more than :data:`YEARS_AHEAD` years after ``today`` (a :class:`UserError`)."""
+    if day > today + timedelta(days=round(365.25 * YEARS_AHEAD)):
+        raise UserError(esc(_("That is too far ahead: I plan meetings up to {years} years from today.").format(
+            years=YEARS_AHEAD
+        )))
+
+
+def later(instant: datetime, span: timedelta) -> datetime:
+    """``instant + span``, or the last representable instant (a stored meeting in year 9999)."""
+    try:
+        return instant + span
+    except OverflowError:
+        return instant.replace(month=12, day=31, hour=23, minute=59, second=59)
 
 
 def parse_time(text: str) -> time:
@@ -124,7 +144,16 @@ def instant_of(wall: datetime, zone: str) -> datetime:
 
 def to_wall(instant: datetime, zone: str) -> datetime:
     """The naive wall-clock time of ``instant`` in ``zone``."""
-    return instant.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+    return local(instant, zone).replace(tzinfo=None)
+
+
+def local(instant: datetime, zone: str) -> datetime:
+    """``instant`` in ``zone``; in UTC when that zone's wall time would be past year 9999
+    (a meeting stored before dates were bounded must not break every list it is in)."""
+    try:
+        return instant.astimezone(ZoneInfo(zone))
+    except OverflowError:
+        return instant.astimezone(UTC)
 
 
 # rendering ---------------------------------------------------------------------
@@ -143,11 +172,11 @@ def zone_name(zone: str) -> str:
 
 def format_when(instant: datetime, zone: str) -> str:
     """``martes, 16 de febrero de 2027, 15:00 (hora de Colombia)`` in the current locale."""
-    local = instant.astimezone(ZoneInfo(zone))
+    wall = local(instant, zone)
     locale = current_locale()
     return _("{date}, {time} ({zone})").format(
-        date=format_date(local, "full", locale=locale),
-        time=format_time(local, "short", locale=locale),
+        date=format_date(wall, "full", locale=locale),
+        time=format_time(wall, "short", locale=locale),
         zone=zone_name(zone),
     )
 
@@ -158,7 +187,7 @@ def format_meeting_when(instant: datetime, zone: str, own: str) -> str:
     here = format_when(instant, zone)
     if own == zone:
         return here
-    if instant.astimezone(ZoneInfo(own)).date() == instant.astimezone(ZoneInfo(zone)).date():
+    if local(instant, own).date() == local(instant, zone).date():
         there = _("{time} ({zone})").format(time=format_clock(instant, own), zone=zone_name(own))
     else:
         there = format_when(instant, own)
@@ -167,11 +196,11 @@ def format_meeting_when(instant: datetime, zone: str, own: str) -> str:
 
 def format_clock(instant: datetime, zone: str) -> str:
     """``15:00`` / ``3:00 PM``: the time of day of ``instant`` in ``zone``."""
-    return format_time(instant.astimezone(ZoneInfo(zone)), "short", locale=current_locale())
+    return format_time(local(instant, zone), "short", locale=current_locale())
 
 
 def format_day(instant: datetime, zone: str) -> str:
-    return format_date(instant.astimezone(ZoneInfo(zone)), "long", locale=current_locale())
+    return format_date(local(instant, zone), "long", locale=current_locale())
 
 
 def format_span(span: timedelta) -> str:

@@ -12,7 +12,6 @@ import re
 import shlex
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +22,8 @@ from handlers.dates import (
     duration,
     format_offset_list,
     format_when,
+    later,
+    local,
     local_datetime,
     looks_like_zone,
     parse_date,
@@ -30,6 +31,7 @@ from handlers.dates import (
     parse_time,
     short_offset,
     to_wall,
+    within_window,
 )
 from handlers import recipients
 from handlers.agenda import meeting_lines, meeting_title, meetings_list
@@ -39,6 +41,7 @@ from handlers.i18n import N_, _, current_locale, ngettext
 from handlers.knowledge import fold, load_knowledge, parse_table_code
 from handlers.markup import bold, esc
 from handlers.message import Answer, Attachment, Reply
+from handlers.numbers import parse_number
 from handlers.registry import Registry
 from storage import audit, deliveries, organisations, subscriptions
 from storage.meetings import (
@@ -253,6 +256,7 @@ def read_when(ctx: Context, words: list[str], default_zone: str) -> tuple[When, 
     zone = default_zone
     if rest and looks_like_zone(rest[0]) and not _URL.match(rest[0]) and " " not in rest[0]:
         zone, rest = parse_zone(rest[0]), rest[1:]
+    within_window(day, to_wall(ctx.core.clock.now(), zone).date())
     starts_at = local_datetime(day, at, zone).astimezone(UTC)
     if starts_at <= ctx.core.clock.now():
         when = format_when(starts_at, zone)
@@ -283,12 +287,12 @@ def read_table(text: str) -> str:
 
 
 def read_id(ctx: Context, text: str | None) -> int:
-    value = (text or "").lstrip("#")
-    if not value.isdigit() or len(value) > 9:
+    number = parse_number((text or "").lstrip("#"))
+    if number is None:
         raise UserError(esc(_("Give the meeting's number, as shown by {command}.").format(
             command=command_text(ctx, "meeting", word("list"))
         )))
-    return int(value)
+    return number
 
 
 # the /meeting command ----------------------------------------------------------
@@ -577,12 +581,12 @@ def calendar_file(meetings: list[Meeting], now: datetime) -> bytes:
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", _("GCM civil society mechanism: meetings"))
     for meeting in meetings:
-        start = meeting.starts_at.astimezone(ZoneInfo(meeting.timezone))
+        start = local(meeting.starts_at, meeting.timezone)
         event = Event()
         event.add("uid", f"meeting-{meeting.id}@gcmbot")
         event.add("dtstamp", now)
         event.add("dtstart", start)
-        event.add("dtend", start + MEETING_LENGTH)
+        event.add("dtend", later(start, MEETING_LENGTH))
         event.add("summary", f"{meeting.table_code}: {meeting_title(meeting)}")
         event.add("sequence", meeting.revision)
         event.add("status", "CANCELLED" if meeting.cancelled else "CONFIRMED")

@@ -17,9 +17,11 @@ from handlers.i18n import N_, _, ngettext
 from handlers.knowledge import WORKING_TABLES, fold, load_knowledge, parse_table_code
 from handlers.markup import bold, esc
 from handlers.message import Attachment, Button, Reply
+from handlers.numbers import is_number, parse_number
+from handlers.pages import more_button, page_line, page_of, take_page
 from handlers.registry import Registry
 from handlers.roles import privileged_tables
-from storage import audit, organisations
+from storage import audit, erasure, organisations
 from storage.organisations import APPROVED, LEFT, PENDING, REJECTED, Membership, Organisation
 
 registry = Registry()
@@ -110,9 +112,10 @@ def parse_working_tables(text: str) -> list[str]:
         if word in _EVERY:
             chosen.update(WORKING_TABLES)
         elif word not in _FILLER:
-            code = f"WT{int(word)}" if word.isdigit() and len(word) < 4 else parse_table_code(word)
+            number = parse_number(word, 0, 999)
+            code = f"WT{number}" if number is not None else parse_table_code(word)
             if code not in WORKING_TABLES:
-                shown = f"WT{word}" if word.isdigit() else word
+                shown = f"WT{word}" if is_number(word) else word
                 raise UserError(
                     esc(
                         _(
@@ -150,8 +153,9 @@ def membership_status(ctx: Context, membership: Membership) -> str:
     return esc(text)
 
 
-def organisation_details(organisation: Organisation, handle: str = "") -> list[str]:
-    """Country, type and (unless erased) contact lines, shared by every card of an organisation."""
+def organisation_details(organisation: Organisation, account: str = "") -> list[str]:
+    """Country, type and (unless erased) contact lines, shared by every card of an organisation;
+    ``account`` is the contact's chat account, as markup (see :func:`handlers.roles.account_markup`)."""
     lines = [
         esc(_("Country: {country}").format(country=country_name(organisation.country))),
         esc(_("Type: {type}").format(type=stakeholder_label(organisation.stakeholder_type))),
@@ -160,7 +164,7 @@ def organisation_details(organisation: Organisation, handle: str = "") -> list[s
         contact = _("Contact: {name} · {email}").format(
             name=organisation.contact_name, email=organisation.contact_email
         )
-        lines.append(esc(contact + (f" · {handle}" if handle else "")))
+        lines.append(esc(contact) + (f" · {account}" if account else ""))
     return lines
 
 
@@ -220,17 +224,20 @@ async def secretary_table(ctx: Context, english_command: str) -> str:
     "members", "miembros", help=N_("A table's member organisations"), args=N_("WT1-WT4"), privileged=True
 )
 async def members(ctx: Context) -> Reply:
+    number, rest = take_page(ctx.args.split())
+    ctx.args = " ".join(rest)
     table = await secretary_table(ctx, "members")
     async with ctx.core.db.transaction() as session:
         rows = await organisations.table_members(session, table)
         waiting = len(await organisations.pending_requests(session, [table]))
+    shown, number, pages = page_of(rows, number)
     label = table_label(load_knowledge().tables[table])
     lines = [
         bold(label),
         esc(ngettext("{n} organisation", "{n} organisations", len(rows)).format(n=len(rows))),
-        "",
+        esc(page_line(number, pages)),
     ]
-    lines += [f"• {organisation_line(m.organisation)}" for m in rows]
+    lines += [f"• {organisation_line(m.organisation)}" for m in shown]
     if waiting:
         lines += [
             "",
@@ -240,7 +247,8 @@ async def members(ctx: Context) -> Reply:
                 )
             ),
         ]
-    buttons = ((Button(_("Export to Excel"), command_text(ctx, "export", table)),),) if rows else ()
+    buttons = more_button(command_text(ctx, "members", table), number, pages)
+    buttons += ((Button(_("Export to Excel"), command_text(ctx, "export", table)),),) if rows else ()
     return ctx.reply("\n".join(lines), buttons=buttons)
 
 
@@ -338,7 +346,8 @@ async def forget(ctx: Context) -> Reply:
             raise UserError(esc(_("There is nothing left to erase.")))
         now = ctx.core.clock.now()
         await organisations.erase_contact(session, organisation_row, now)
-        await audit.anonymise_actor(session, ctx.user)
+        await erasure.forget_person(session, ctx.user)
         await audit.record(session, audit.ERASED_ACTOR, "erase", organisation_row.name, at=now)
     await ctx.end_state()
+    ctx.core.forget_cached(ctx.message)
     return ctx.reply(esc(_("Done: the personal data of {name} were erased.").format(name=own.name)))

@@ -40,6 +40,9 @@ class Message:
     private: bool
     message_id: str | None = None
     chat_title: str | None = None
+    chat_admin: bool | None = None
+    """Whether the platform says the sender administers this group (Matrix: may change the
+    room's settings); None where the adapter cannot tell cheaply."""
 
 
 @dataclass(frozen=True)

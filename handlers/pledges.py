@@ -20,6 +20,7 @@ from handlers.i18n import N_, _
 from handlers.knowledge import fold, load_knowledge
 from handlers.markup import bold, esc, link
 from handlers.message import Reply
+from handlers.numbers import parse_number
 from handlers.registry import Registry
 from storage import audit, deliveries
 from storage.settings import get_setting, put_setting
@@ -138,11 +139,11 @@ async def overview(ctx: Context) -> Reply:
 
 
 async def set_day(ctx: Context, words: list[str]) -> Reply:
-    if not words or not words[0].isdigit() or not 1 <= int(words[0]) <= LAST_DAY:
+    day = parse_number(words[0], 1, LAST_DAY) if words else None
+    if day is None:
         raise UserError(esc(_("Give a day from 1 to {last} and optionally an hour, e.g. {command}").format(
             last=LAST_DAY, command=command_text(ctx, "pledges", _("day 15 10:00"))
         )))
-    day = int(words[0])
     now = ctx.core.clock.now()
     zone = ctx.core.config.default_timezone
     async with ctx.core.db.transaction() as session:

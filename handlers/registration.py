@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
 from rapidfuzz import fuzz, process
 
 from handlers.approval import notify_requests, unattended_note
@@ -27,6 +28,7 @@ from handlers.errors import UserError
 from handlers.i18n import LANGUAGES, N_, _, current_locale, use_locale
 from handlers.knowledge import WORKING_TABLES, fold, load_knowledge
 from handlers.markup import bold, esc
+from handlers.numbers import parse_number
 from handlers.members import (
     STAKEHOLDER_TYPES,
     is_yes,
@@ -69,7 +71,6 @@ _STEP_BY_WORD = {word: step for step, words in _STEP_WORDS.items() for word in w
 }
 _DONE = {"done", "listo", "lista", "ok", "next", "siguiente", "continue", "continuar", "terminar", "finish"}
 _NO = {"no", "n", "no acepto", "i do not agree", "no thanks", "no gracias"}
-_EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\".]{2,}$")
 _BUTTON_BYTES = 64
 """What a button may send (Telegram's limit for callback data)."""
 _TOGGLE = re.compile(r"^\+\s*(\S+)$")
@@ -478,8 +479,9 @@ async def _refuse_duplicate(ctx: Context, name: str, country: str) -> None:
 async def _answer_type(ctx: Context, data: dict[str, Any], text: str) -> Next:
     codes = list(STAKEHOLDER_TYPES)
     folded = words(text)
-    if folded.isdigit() and 1 <= int(folded) <= len(codes):
-        data["type"] = codes[int(folded) - 1]
+    number = parse_number(text, 1, len(codes))
+    if number is not None:
+        data["type"] = codes[number - 1]
         return Next()
     names = {}
     for lang in LANGUAGES:
@@ -550,7 +552,11 @@ async def _answer_email(ctx: Context, data: dict[str, Any], text: str) -> Next:
                 )
             )
         )
-    if len(address) > MAX_EMAIL or not _EMAIL.match(address):
+    try:
+        normalised = validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError:
+        normalised = ""
+    if not normalised or len(normalised) > MAX_EMAIL:
         raise UserError(
             esc(
                 _("“{email}” does not look like an e-mail address (like ana@example.org).").format(
@@ -558,8 +564,7 @@ async def _answer_email(ctx: Context, data: dict[str, Any], text: str) -> Next:
                 )
             )
         )
-    local, _at, domain = address.rpartition("@")
-    data["email"] = f"{local}@{domain.lower()}"
+    data["email"] = normalised
     return Next()
 
 

@@ -113,6 +113,7 @@ async def timezone(ctx: Context) -> Reply:
         )
         example = _("To change it: {command}").format(command=command_text(ctx, "timezone", "America/Santiago"))
         return ctx.reply(esc(text) + "\n" + esc(example))
+    await ctx.require_group_settings()
     found = match_zone(ctx.args)
     if found.choices:
         buttons = tuple(

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
     and_,
     exists,
@@ -91,7 +92,7 @@ class DeliveryRecord(Base):
     claimed_at: Mapped[datetime | None] = mapped_column()
     sent_at: Mapped[datetime | None] = mapped_column()
     message_id: Mapped[str | None] = mapped_column(String(64))
-    error: Mapped[str] = mapped_column(String(500), default="")
+    error: Mapped[str] = mapped_column(Text, default="")
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,6 @@ memberships, anonymised, for counts.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,12 +17,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
+from storage.lookalikes import name_key
 from storage.models import Base, utcnow
 
 PENDING, APPROVED, REJECTED, LEFT = "pending", "approved", "rejected", "left"
 ACTIVE, ERASED = "active", "erased"
-
-_NOT_ALNUM = re.compile(r"[\W_]+")
 
 
 class DuplicateOrganisation(Exception):
@@ -88,12 +85,6 @@ class MemberContact:
     language: str | None
     """The language stored with the registration."""
     organisation: str
-
-
-def name_key(name: str) -> str:
-    """The name compared for duplicates: no case, accents, punctuation or spaces."""
-    decomposed = unicodedata.normalize("NFKD", name.casefold())
-    return _NOT_ALNUM.sub("", "".join(c for c in decomposed if not unicodedata.combining(c)))
 
 
 # organisations ---------------------------------------------------------------

@@ -57,7 +57,11 @@ class ConsoleAdapter:
         """Every reply the core makes to one line; with ``outbox``, followed by what the outbox
         then sent to console users (the messages the line planned for other people, and what
         other lines asked at the same time planned)."""
-        replies = await self.core.handle(self.message(text, user_id))
+        return await self.exchange(self.message(text, user_id))
+
+    async def exchange(self, message: Message) -> list[Reply]:
+        """:meth:`ask` for a message built by the caller (another name, a group, a role)."""
+        replies = await self.core.handle(message)
         if self.outbox is None:
             return replies
         recording: list[Reply] = []

@@ -13,6 +13,7 @@ import io
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from functools import partial
 from typing import Any
 from uuid import uuid4
@@ -25,6 +26,7 @@ from nio import (
     MegolmEvent,
     MessageDirection,
     RoomGetEventResponse,
+    RoomGetStateResponse,
     RoomMessagesResponse,
     RoomMessageText,
     RoomSendResponse,
@@ -45,9 +47,9 @@ from bot.adapters.matrix_events import (
     thread_root,
 )
 from bot.adapters.matrix_queues import Batch, Checkpoints, RoomQueues
-from bot.adapters.matrix_render import file_message, notice
+from bot.adapters.matrix_render import file_message, notices
 from bot.adapters.matrix_retry import NETWORK_ERRORS, Backoff, persist, rate_limited, server_error
-from bot.adapters.matrix_rooms import DirectRooms, invitation_allowed, inviter
+from bot.adapters.matrix_rooms import DirectRooms, invitation_allowed, inviter, room_creators
 from bot.adapters.matrix_session import (
     NEXT_BATCH,
     MatrixLoginError,
@@ -112,6 +114,7 @@ class MatrixAdapter:
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._sent: OrderedDict[str, None] = OrderedDict()
         self._threads: OrderedDict[str, str] = OrderedDict()
+        self._room_creators: dict[str, frozenset[str]] = {}
         self._undecrypted: OrderedDict[str, MegolmEvent] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -248,7 +251,22 @@ class MatrixAdapter:
 
     async def _dispatch(self, message: Message) -> None:
         assert self._hub is not None
+        if message.chat_admin is False and message.chat.chat_id:
+            creators = await self._creators(message.chat.chat_id)
+            message = replace(message, chat_admin=message.sender.id in creators)
         await self._hub.dispatch(message)
+
+    async def _creators(self, room_id: str) -> frozenset[str]:
+        """The room's creators (not in its power levels from room version 12), asked once per room."""
+        if room_id not in self._room_creators:
+            try:
+                response = await self.client.room_get_state(room_id)
+            except NETWORK_ERRORS:
+                return frozenset()
+            if not isinstance(response, RoomGetStateResponse):
+                return frozenset()
+            self._room_creators[room_id] = room_creators(response.events)
+        return self._room_creators[room_id]
 
     async def _fill_gap(self, room: MatrixRoom, prev_batch: str, since: str) -> None:
         """Handle the events a limited sync left out: ``/messages`` back from the timeline's
@@ -380,14 +398,18 @@ class MatrixAdapter:
         asker = self._askers.get(reply.reply_to or "")
         delivery = Delivery(Status.SENT)
         if reply.html.strip() or reply.buttons:
-            content = notice(
+            for part, content in enumerate(notices(
                 reply,
                 self._is_command,
                 in_reply_to=reply.reply_to,
                 thread=self._threads.get(reply.reply_to or ""),
                 mention=asker.id if asker and group else None,
-            )
-            delivery = await self._send_event(room_id, content, reply.key)
+            )):
+                # one transaction id per part: a retry re-sends only what the homeserver lacks
+                key = f"{reply.key}.{part}" if reply.key else None
+                delivery = await self._send_event(room_id, content, key)
+                if delivery.status is not Status.SENT:
+                    break
         if reply.attachment is not None and delivery.status is Status.SENT:
             delivery = await self._send_file(room, reply.attachment, reply.key)
         if reply.private_start and group and delivery.status is Status.SENT:

@@ -12,7 +12,6 @@ keyboards. Sending paces itself to Telegram's flood limits and makes one attempt
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 import re
 import secrets
@@ -66,6 +65,7 @@ from bot.adapters.base import Delivery, Hub, Status
 from bot.config import Settings
 from handlers.core import fold
 from handlers.i18n import LANGUAGES, _, normalize_language, use_locale
+from handlers.markup import split_html, utf16_len
 from handlers.message import Address, Message, Reply, User
 from handlers.registry import Command
 
@@ -335,7 +335,7 @@ class TelegramAdapter:
         bot = self.application.bot
         html_options = {"parse_mode": ParseMode.HTML, "link_preview_options": _NO_PREVIEW}
         calls: list[Sending] = [
-            partial(bot.send_message, chat_id, part, **html_options) for part in split_html(reply.html)
+            partial(bot.send_message, chat_id, part, **html_options) for part in split_html(reply.html, MAX_TEXT)
         ]
         if reply.attachment is not None:
             attachment = reply.attachment
@@ -559,72 +559,6 @@ def bot_commands(commands: Sequence[Command], language: str) -> list[BotCommand]
             names.add(name)
             menu.append(BotCommand(name, _(command.help)[:256]))
     return menu[:100]
-
-
-_PIECE = re.compile(r"<[^>]*>|&(?:#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z]+);|[^<&]|[<&]", re.S)
-_OPEN_OR_CLOSE = re.compile(r"<(/?)([A-Za-z][\w-]*)[^>]*>")
-_EMPTY_ELEMENT = re.compile(r"<([A-Za-z][\w-]*)[^>]*></\1>")
-"""What a cut right after an opening tag (or right before a closing one) leaves."""
-
-
-def visible_length(markup: str) -> int:
-    """Length of the text Telegram shows for ``markup``, in UTF-16 units (its unit of count)."""
-    return _utf16_len(html.unescape(re.sub(r"<[^>]*>", "", markup)))
-
-
-def split_html(markup: str, limit: int = MAX_TEXT) -> list[str]:
-    """Messages of at most ``limit`` visible characters, cut at a paragraph, else a line,
-    else a space; never inside a tag or entity; tags open at a cut are closed and reopened."""
-    parts: list[str] = []
-    rest = markup.strip()
-    while visible_length(rest) > limit:
-        cut = _cut(rest, limit)
-        head, rest = rest[:cut].rstrip(), rest[cut:].lstrip()
-        still_open = _open_tags(head)
-        parts.append(head + "".join(f"</{name}>" for name, _tag in reversed(still_open)))
-        rest = "".join(tag for _name, tag in still_open) + rest
-    parts.append(rest)
-    parts = [_EMPTY_ELEMENT.sub("", part) for part in parts]
-    return [part for part in parts if visible_length(part.strip())]
-
-
-def _cut(markup: str, limit: int) -> int:
-    """Where to cut so the head shows at most ``limit`` characters."""
-    best: dict[str, int] = {}
-    shown = 0
-    previous = ""
-    for piece in _PIECE.finditer(markup):
-        text = piece.group()
-        if not text.startswith("<"):
-            size = _utf16_len(html.unescape(text))
-            if shown + size > limit:
-                break
-            shown += size
-            if text == "\n":
-                best["paragraph" if previous == "\n" else "line"] = piece.end()
-            elif text == " ":
-                best["space"] = piece.end()
-            previous = text
-        best["any"] = piece.end()
-    for kind in ("paragraph", "line", "space"):
-        if best.get(kind, 0) > best["any"] // 2:
-            return best[kind]
-    return best["any"]
-
-
-def _open_tags(markup: str) -> list[tuple[str, str]]:
-    stack: list[tuple[str, str]] = []
-    for match in _OPEN_OR_CLOSE.finditer(markup):
-        name = match.group(2).lower()
-        if not match.group(1):
-            stack.append((name, match.group()))
-        elif stack and stack[-1][0] == name:
-            stack.pop()
-    return stack
-
-
-def _utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 def _without(text: str, entity: MessageEntity) -> str:

@@ -59,15 +59,19 @@ async def test_members_of_an_eighty_organisation_table_stay_readable(
     await run_wizard(console, "ana", ANSWERS_ES[:3] + ("2",) + ANSWERS_ES[4:])
     [reply] = await console.ask("/miembros", user_id="sec")
     lines = text_of([reply]).splitlines()
-    assert lines[1] == "80 organizaciones"
+    assert lines[1:3] == ["80 organizaciones", "Página 1 de 4"]
+    assert "1 solicitud pendiente: /pendientes" in text_of([reply])
+    assert commands(reply) == ["/miembros WT2 p2", "/exportar WT2"]
     members = [line for line in lines if line.startswith("• ")]
-    assert len(members) == 80 and all(len(line) < 160 for line in members)
+    while (more := [c for c in commands(reply) if c.startswith("/miembros")]):
+        [reply] = await console.ask(more[0], user_id="sec")
+        members += [line for line in text_of([reply]).splitlines() if line.startswith("• ")]
+    assert "Página 4 de 4" in text_of([reply])
+    assert len(members) == len(set(members)) == 80 and all(len(line) < 160 for line in members)
     assert (
         "• Organización Número 00 de Defensa de los Derechos de las Personas Migrantes (Antigua y Barbuda · sociedad civil)"
         in members
     )
-    assert "1 solicitud pendiente: /pendientes" in text_of([reply])
-    assert commands(reply) == ["/exportar WT2"]
 
 
 async def test_export_is_an_excel_friendly_csv_on_request(app: App, console: ConsoleAdapter, clock: FakeClock) -> None:

@@ -10,8 +10,9 @@ from datetime import timedelta
 import pytest
 
 from bot.adapters.base import Status
-from bot.adapters.telegram import MAX_TEXT, split_html, visible_length
+from bot.adapters.telegram import MAX_TEXT
 from bot.delivery import RetryPolicy
+from handlers.markup import split_html, visible_length
 from handlers.i18n import _, use_locale
 from handlers.markup import esc
 from handlers.message import Address, Attachment, Button, Reply
@@ -152,7 +153,7 @@ async def test_long_reply_is_split_cleanly(telegram: Telegram) -> None:
     ],
 )
 def test_split_never_breaks_a_tag_or_an_entity(markup: str) -> None:
-    parts = split_html(markup)
+    parts = split_html(markup, MAX_TEXT)
 
     assert len(parts) > 1
     for part in parts:
