@@ -17,6 +17,11 @@ class Settings(BaseSettings):
     bot_timezone: str = "America/Bogota"
     bot_admins: Annotated[frozenset[str], NoDecode] = frozenset()
     log_level: str = "INFO"
+    log_format: str = "text"
+    """``text`` or ``json`` (one JSON object per line, for a log collector)."""
+    health_port: int | None = None
+    """Serve /healthz, /readyz and /metrics on this port (unset: no health server)."""
+    health_listen: str = "0.0.0.0"
 
     telegram_token: str | None = None
     telegram_base_url: str | None = None
@@ -40,6 +45,13 @@ class Settings(BaseSettings):
     def _comma_list(cls, value: object) -> object:
         if isinstance(value, str):
             return frozenset(item.strip() for item in value.split(",") if item.strip())
+        return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        if value not in ("text", "json"):
+            raise ValueError("LOG_FORMAT must be text or json")
         return value
 
     @field_validator("bot_language")
