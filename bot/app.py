@@ -86,7 +86,7 @@ class App:
 
     async def deliver(self, reply: Reply) -> Delivery:
         """Send an outbox delivery: only while this process leads (no two senders)."""
-        if self.leadership is not None and not self.leadership.is_leader():
+        if self.leadership is not None and not await self.leadership.confirm():
             delivery = Delivery(Status.RETRY, error="not the leader any more")
         else:
             delivery = await self._send(reply)

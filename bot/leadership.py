@@ -18,13 +18,16 @@ map onto things the server already detects, with no clock shared between machine
 A lease row would need the same heartbeat plus a clock comparison between the writer and the
 readers, and a crashed leader would block takeover for the whole lease instead of a second.
 
-No split brain: the leader heartbeats (``SELECT 1``) every :data:`HEARTBEAT` seconds on that
-connection, and :meth:`Leadership.is_leader` is a *local* lease: true only while the last
-heartbeat that succeeded was sent less than :data:`LEASE` seconds ago. The server cannot have
-ended the session (releasing the lock) sooner than :data:`SERVER_TIMEOUT` after that heartbeat,
-which is longer than :data:`LEASE`, so a leader cut off from the database stops sending before
-anyone else can start. The app checks :meth:`is_leader` before every outbox send; what was
-already handed to the platform is the one in-flight message of :mod:`bot.delivery`.
+No split brain: before every outbox send the app calls :meth:`Leadership.confirm`, a
+``SELECT 1`` on the lock's own session (sends waiting at the same moment share one round trip).
+If that session answers, it is alive and still holds the lock, so no other process can lead; if
+it does not answer within :data:`HEARTBEAT_TIMEOUT`, this process steps down and sends nothing
+more. Between the confirmation and the platform accepting the message lies the one in-flight
+window of :mod:`bot.delivery`, a few milliseconds, much shorter than a standby's takeover
+(its next :data:`POLL`, then recovering the outbox). A heartbeat on the same session every
+:data:`HEARTBEAT` seconds keeps it busy (under ``idle_session_timeout``) and notices a lost
+database while nothing is being sent; :meth:`is_leader` is the local view (a lease renewed by
+each answer), which the health server reports.
 """
 
 from __future__ import annotations
@@ -73,7 +76,10 @@ class Leadership(Protocol):
         """``leader`` or ``standby``."""
 
     def is_leader(self) -> bool:
-        """True while this process may send (checked before each send)."""
+        """This process's own view: it leads (no round trip)."""
+
+    async def confirm(self) -> bool:
+        """True if this process leads now, checked with the database (before each send)."""
 
     async def acquire(self) -> None:
         """Return once this process leads."""
@@ -117,6 +123,9 @@ class SoleLeadership:
     def is_leader(self) -> bool:
         return True
 
+    async def confirm(self) -> bool:
+        return True
+
     async def acquire(self) -> None:
         metrics.set_leader(True)
 
@@ -143,6 +152,8 @@ class PostgresLeadership:
         self._leading = False
         self._lost = asyncio.Event()
         self._heartbeat: asyncio.Task[None] | None = None
+        self._checking = asyncio.Lock()
+        self._checked_at = 0.0
 
     @property
     def role(self) -> str:
@@ -179,20 +190,31 @@ class PostgresLeadership:
         return bool(locked)
 
     async def _beat(self) -> None:
-        """Renew the local lease while the lock's session answers; step down when it does not."""
-        assert self._connection is not None
-        try:
-            while True:
-                await asyncio.sleep(HEARTBEAT)
-                sent = time.monotonic()
+        """Check the lock's session every HEARTBEAT seconds while leading."""
+        while await self.confirm():
+            await asyncio.sleep(HEARTBEAT)
+
+    async def confirm(self) -> bool:
+        """One ``SELECT 1`` on the lock's session, shared by every caller that asked before it
+        was sent; on no answer, step down."""
+        if not self._leading:
+            return False
+        asked = time.monotonic()
+        async with self._checking:
+            if self._checked_at >= asked or not self._leading:
+                return self._leading
+            sent = time.monotonic()
+            try:
+                assert self._connection is not None
                 await self._connection.fetchval("SELECT 1", timeout=HEARTBEAT_TIMEOUT)
-                self._lease_until = sent + LEASE
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:
-            log.error("lost the database connection holding the lead (%s); stepping down", error)
-            self._step_down()
-            await self._disconnect()
+            except Exception as error:
+                log.error("lost the database connection holding the lead (%s); stepping down", error)
+                self._step_down()
+                await self._disconnect()
+                return False
+            self._checked_at = sent
+            self._lease_until = sent + LEASE
+        return True
 
     def _step_down(self) -> None:
         self._leading = False
