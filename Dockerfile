@@ -12,6 +12,10 @@ RUN pip install --no-cache-dir build Babel \
     && python -m build --wheel --outdir /wheels .
 
 FROM python:3.11-slim
+# pg_dump and pg_restore for `gcmbot backup` / `gcmbot restore` on PostgreSQL
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
 # the bot runs as this user; its data directory (SQLite, the Matrix store) exists and is its own,
 # so a new named volume mounted there inherits the ownership
 RUN useradd --create-home --uid 10001 gcmbot \
