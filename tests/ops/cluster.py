@@ -5,7 +5,9 @@ its connections cut.
 - :class:`Tap` forwards HTTP to the Bot API server and records each message the instance sent
   (when it was accepted): who sent what, and whether two instances ever sent at once.
 - :class:`Cable` forwards TCP to PostgreSQL; :meth:`Cable.cut` drops every connection and
-  refuses new ones, as a network cut between that instance and the database would.
+  refuses new ones (the server sees the connections close); :meth:`Cable.freeze` silently
+  stops carrying anything, as a network gone between that instance and the database (the
+  server only notices the silence).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiohttp import ClientSession, ClientTimeout, web
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
 from sqlalchemy.engine import make_url
 
 GCMBOT = Path(sys.executable).parent / "gcmbot"
@@ -73,17 +75,21 @@ class Tap:
         assert self._http is not None
         body = await request.read()
         headers = {k: v for k, v in request.headers.items() if k.lower() in ("content-type",)}
-        async with self._http.request(
-            request.method, self.upstream + request.path_qs, data=body, headers=headers
-        ) as answer:
-            payload = await answer.read()
-            method = request.path.rsplit("/", 1)[-1].lower()
-            if answer.status == 200 and method in SEND_METHODS:
-                params = _params(body, request.content_type)
-                self.sent.append(
-                    Sent(self.name, time.monotonic(), method, str(params.get("chat_id", "")), str(params.get("text", "")))
-                )
-            return web.Response(body=payload, status=answer.status, content_type=answer.content_type)
+        try:
+            async with self._http.request(
+                request.method, self.upstream + request.path_qs, data=body, headers=headers
+            ) as answer:
+                payload = await answer.read()
+                status, content_type = answer.status, answer.content_type
+        except ClientError:
+            return web.Response(status=502)
+        method = request.path.rsplit("/", 1)[-1].lower()
+        if status == 200 and method in SEND_METHODS:
+            params = _params(body, request.content_type)
+            self.sent.append(
+                Sent(self.name, time.monotonic(), method, str(params.get("chat_id", "")), str(params.get("text", "")))
+            )
+        return web.Response(body=payload, status=status, content_type=content_type)
 
     async def stop(self) -> None:
         if self._http is not None:
@@ -107,20 +113,39 @@ class Cable:
         self.port = 0
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._flowing = asyncio.Event()
+        self._flowing.set()
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._connect, "127.0.0.1", 0)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def _connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await self._flowing.wait()
+        if self._server is None:  # cut while waiting
+            writer.transport.abort()
+            return
         try:
             up_reader, up_writer = await asyncio.open_connection(self.host, self.target_port)
         except OSError:
             writer.close()
             return
         self._writers |= {writer, up_writer}
-        await asyncio.gather(_pump(reader, up_writer), _pump(up_reader, writer), return_exceptions=True)
+        await asyncio.gather(self._pump(reader, up_writer), self._pump(up_reader, writer), return_exceptions=True)
         self._writers -= {writer, up_writer}
+
+    async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while chunk := await reader.read(65536):
+                await self._flowing.wait()
+                writer.write(chunk)
+                await writer.drain()
+        finally:
+            writer.transport.abort()
+
+    def freeze(self) -> None:
+        """Carry nothing more, close nothing: a silent network failure."""
+        self._flowing.clear()
 
     async def cut(self) -> None:
         """Every connection dropped, none accepted any more."""
@@ -133,15 +158,8 @@ class Cable:
 
     async def stop(self) -> None:
         await self.cut()
-
-
-async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    try:
-        while chunk := await reader.read(65536):
-            writer.write(chunk)
-            await writer.drain()
-    finally:
-        writer.transport.abort()
+        self._flowing.set()  # what waited on a frozen cable ends now
+        await asyncio.sleep(0)
 
 
 @dataclass
