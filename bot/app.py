@@ -82,7 +82,13 @@ class App:
         metrics.ANSWER_SECONDS.observe(time.perf_counter() - started)
         intent = next((r.answer.intent for r in replies if r.answer), "command" if replies else "none")
         metrics.MESSAGES.labels(message.chat.platform, intent).inc()
-        self.scheduler.wake()  # the message may have planned something (a broadcast, a moved meeting)
+        await self._outbox_changed()  # the message may have planned something (a broadcast, a moved meeting)
+
+    async def _outbox_changed(self) -> None:
+        if self.leadership is None or self.leadership.is_leader():
+            self.scheduler.wake()
+        else:
+            await self.leadership.nudge()  # a standby answering a webhook update: the leader sends
 
     async def deliver(self, reply: Reply) -> Delivery:
         """Send an outbox delivery: only while this process leads (no two senders)."""
@@ -132,6 +138,7 @@ class App:
         """Start every configured adapter in this process and run until one stops (or, with
         PostgreSQL, stand by while another process leads)."""
         self.leadership = leadership.for_database(self.settings.database_url)  # SQLite: refused here
+        self.leadership.on_nudge = self.scheduler.wake
         health: HealthServer | None = None
         try:
             await self.start()

@@ -28,6 +28,11 @@ window of :mod:`bot.delivery`, a few milliseconds, much shorter than a standby's
 :data:`HEARTBEAT` seconds keeps it busy (under ``idle_session_timeout``) and notices a lost
 database while nothing is being sent; :meth:`is_leader` is the local view (a lease renewed by
 each answer), which the health server reports.
+
+Standbys still answer what reaches them (a Telegram webhook behind a load balancer); when such
+an answer planned something (a confirmed broadcast), :meth:`Leadership.nudge` sends
+``NOTIFY`` on :data:`CHANNEL`, which the leader LISTENs to on the same session and turns into a
+look at the outbox (else its scheduler would find it at its next minute's re-read).
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ import fcntl
 import logging
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -50,6 +56,7 @@ log = logging.getLogger(__name__)
 
 LOCK_KEY = 0x67636D62
 """The leader's session lock ("gcmb"; storage.db.MIGRATION_LOCK is another key)."""
+CHANNEL = "gcmbot_outbox"
 POLL = 1.0
 """Seconds between a standby's attempts to take the lock."""
 HEARTBEAT = 2.0
@@ -87,6 +94,12 @@ class Leadership(Protocol):
     async def lost(self) -> None:
         """Return once this process no longer leads."""
 
+    async def nudge(self) -> None:
+        """Tell the leader that the outbox changed (from a standby)."""
+
+    on_nudge: Callable[[], None] | None
+    """Called on the leader when a standby nudged."""
+
     async def close(self) -> None: ...
 
 
@@ -97,6 +110,7 @@ class SoleLeadership:
         self.lock_path = lock_path
         self._file: IO[str] | None = None
         self._forever = asyncio.Event()
+        self.on_nudge: Callable[[], None] | None = None
 
     @property
     def role(self) -> str:
@@ -132,6 +146,9 @@ class SoleLeadership:
     async def lost(self) -> None:
         await self._forever.wait()
 
+    async def nudge(self) -> None:
+        return
+
     def release(self) -> None:
         if self._file is not None:
             fcntl.flock(self._file, fcntl.LOCK_UN)
@@ -152,8 +169,10 @@ class PostgresLeadership:
         self._leading = False
         self._lost = asyncio.Event()
         self._heartbeat: asyncio.Task[None] | None = None
-        self._checking = asyncio.Lock()
+        self._busy = asyncio.Lock()
+        """One operation at a time on the connection (asyncpg's rule)."""
         self._checked_at = 0.0
+        self.on_nudge: Callable[[], None] | None = None
 
     @property
     def role(self) -> str:
@@ -172,6 +191,11 @@ class PostgresLeadership:
                 log.warning("cannot reach the database to take the lead: %s", error)
                 await self._disconnect()
             await asyncio.sleep(max(0.0, POLL - (time.monotonic() - started)))
+        try:
+            assert self._connection is not None
+            await self._connection.add_listener(CHANNEL, self._nudged)
+        except Exception as error:  # the heartbeat will find out whether the session is gone
+            log.warning("could not listen for standbys' nudges: %s", error)
         self._lease_until = started + LEASE
         self._leading = True
         self._lost.clear()
@@ -180,14 +204,28 @@ class PostgresLeadership:
         log.info("this instance is now the leader")
 
     async def _try_lock(self) -> bool:
-        if self._connection is None or self._connection.is_closed():
-            self._connection = await asyncpg.connect(
-                self.dsn, server_settings=SESSION_SETTINGS, timeout=HEARTBEAT_TIMEOUT
+        async with self._busy:
+            if self._connection is None or self._connection.is_closed():
+                self._connection = await asyncpg.connect(
+                    self.dsn, server_settings=SESSION_SETTINGS, timeout=HEARTBEAT_TIMEOUT
+                )
+            locked = await self._connection.fetchval(
+                "SELECT pg_try_advisory_lock($1)", LOCK_KEY, timeout=HEARTBEAT_TIMEOUT
             )
-        locked = await self._connection.fetchval(
-            "SELECT pg_try_advisory_lock($1)", LOCK_KEY, timeout=HEARTBEAT_TIMEOUT
-        )
-        return bool(locked)
+            return bool(locked)
+
+    def _nudged(self, *_notification: object) -> None:
+        if self.on_nudge is not None:
+            self.on_nudge()
+
+    async def nudge(self) -> None:
+        """Best effort: the leader's minute re-read finds the change anyway."""
+        try:
+            async with self._busy:
+                if self._connection is not None and not self._connection.is_closed():
+                    await self._connection.execute(f"NOTIFY {CHANNEL}", timeout=HEARTBEAT_TIMEOUT)
+        except Exception as error:
+            log.warning("could not nudge the leader: %s", error)
 
     async def _beat(self) -> None:
         """Check the lock's session every HEARTBEAT seconds while leading."""
@@ -200,7 +238,7 @@ class PostgresLeadership:
         if not self._leading:
             return False
         asked = time.monotonic()
-        async with self._checking:
+        async with self._busy:
             if self._checked_at >= asked or not self._leading:
                 return self._leading
             sent = time.monotonic()

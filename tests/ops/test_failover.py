@@ -21,7 +21,7 @@ from bot.delivery import CONCURRENCY
 from storage import chats, roles, subscriptions
 from tests.conftest import make_settings
 from tests.fakes.telegram_api import FakeBot, FakeTelegram, RateLimits, make_group, make_user
-from tests.ops.cluster import GCMBOT, Instance, Sent, overlaps, spawn, wait_roles
+from tests.ops.cluster import GCMBOT, Instance, Sent, free_port, overlaps, spawn, wait_roles
 
 TOKEN = "5550016:AAfailover-test_token"
 TAKEOVER = 15.0
@@ -183,3 +183,50 @@ async def test_a_second_process_on_sqlite_is_refused(tmp_path: Path) -> None:
             assert first.process.returncode is None
         finally:
             await first.stop()
+
+
+async def test_in_webhook_mode_a_standby_answers_and_only_the_leader_sends_the_broadcast(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    groups = 8
+    await prepare_groups(postgres_url, groups)
+    marker = f"webhook-{os.getpid()}"
+    sent: list[Sent] = []
+
+    def webhook(port: int) -> dict[str, str]:
+        return {
+            "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
+            "TELEGRAM_WEBHOOK_LISTEN": "127.0.0.1",
+            "TELEGRAM_WEBHOOK_PORT": str(port),
+        }
+
+    async with FakeTelegram() as server:
+        bot = server.bot(TOKEN, "GcmFailoverBot")
+        for index in range(groups):
+            bot.add_chat(make_group(group_id(index), f"G{index}"))
+        leader = await spawn("a", tmp_path, postgres_url, server.url, TOKEN, sent, env=webhook(free_port()))
+        instances = [leader]
+        try:
+            await wait_roles(instances)
+            port = free_port()
+            standby = await spawn("b", tmp_path, postgres_url, server.url, TOKEN, sent, env=webhook(port))
+            instances.append(standby)
+            assert (await wait_roles(instances))["b"] == "standby"
+            async with asyncio.timeout(60):  # the standby set the webhook last: updates now reach it
+                while str(port) not in bot.webhook_url or not (await standby.ready() or {}).get("ready"):
+                    await asyncio.sleep(0.1)
+
+            bot.private(SECRETARY, f"/difundir WT2 Asamblea {marker}")
+            [preview] = await bot.wait_sent(SECRETARY["id"], 1, timeout=60)
+            bot.press(SECRETARY, preview, preview["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
+            pressed = time.monotonic()
+            async with asyncio.timeout(TAKEOVER):  # a nudge, not the leader's minute re-read
+                while len({s.chat_id for s in to_groups(sent, marker)}) < groups:
+                    await asyncio.sleep(0.05)
+            assert time.monotonic() - pressed < TAKEOVER
+        finally:
+            for instance in instances:
+                await instance.stop()
+    assert {s.instance for s in sent if s.chat_id == str(SECRETARY["id"]) and marker in s.text} >= {"b"}
+    assert {s.instance for s in to_groups(sent, marker)} == {"a"}
+    assert len(to_groups(sent, marker)) == groups
