@@ -17,7 +17,6 @@ from bot import leadership, metrics
 from bot.adapters.base import Adapter, Delivery, Status
 from bot.config import Settings
 from bot.delivery import Sender, grace_window
-from bot.health import HealthServer
 from bot.leadership import Leadership
 from bot.scheduler import Scheduler
 from handlers import approval, audit, basics, broadcast, meetings, members, pledges, registration, roles, subscriptions
@@ -139,11 +138,13 @@ class App:
         PostgreSQL, stand by while another process leads)."""
         self.leadership = leadership.for_database(self.settings.database_url)  # SQLite: refused here
         self.leadership.on_nudge = self.scheduler.wake
-        health: HealthServer | None = None
+        health = None
         try:
             await self.start()
             metrics.count_adapter_errors()
             if self.settings.health_port is not None:
+                from bot.health import HealthServer  # aiohttp's server: only when asked for
+
                 health = HealthServer(self, self.settings.health_listen, self.settings.health_port)
                 await health.start()
             everywhere = [a for a in self.configured_adapters() if not self._leads_only(a)]

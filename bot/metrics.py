@@ -80,23 +80,23 @@ class OutboxReader:
                     Delivery.status.in_(deliveries.WAITING), Delivery.next_attempt_at <= now
                 )
             )
-            counts = dict(
+            counts: dict[str, int] = dict(
                 (await session.execute(
                     select(Delivery.status, func.count()).where(Delivery.status.in_(deliveries.OPEN)).group_by(Delivery.status)
-                )).tuples().all()
+                )).all()
             )
             if self._last_sent_id is None:  # from now on: a restart does not observe history again
                 self._last_sent_id = await session.scalar(select(func.max(Delivery.id))) or 0
                 sent: list[tuple[int, str, datetime | None, datetime | None]] = []
             else:
-                sent = list(
-                    (await session.execute(
+                sent = [
+                    tuple(row) for row in (await session.execute(
                         select(Delivery.id, Notice.kind, Delivery.sent_at, Notice.due_at)
                         .join(Notice, Notice.id == Delivery.notice_id)
                         .where(Delivery.status == deliveries.SENT, Delivery.id > self._last_sent_id)
                         .order_by(Delivery.id)
-                    )).tuples().all()
-                )
+                    )).all()
+                ]
         OUTBOX_LAG.set(max(0.0, (now - oldest).total_seconds()) if oldest else 0.0)
         for status in deliveries.OPEN:
             OUTBOX_WAITING.labels(status).set(counts.get(status, 0))
