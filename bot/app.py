@@ -54,6 +54,8 @@ class App:
         self.sender = Sender(self, grace=grace_window(settings.reminder_grace))
         self.scheduler = Scheduler(self.sender, self.core.clock)
         self.leadership: Leadership | None = None
+        self._outbox_sends: set[asyncio.Task[Delivery]] = set()
+        """Outbox sends under way (waiting in a rate limiter, retrying): cancelled when the lead is lost."""
 
     @property
     def role(self) -> str:
@@ -94,7 +96,16 @@ class App:
         if self.leadership is not None and not await self.leadership.confirm():
             delivery = Delivery(Status.RETRY, error="not the leader any more")
         else:
-            delivery = await self._send(reply)
+            send = asyncio.create_task(self._send(reply))
+            self._outbox_sends.add(send)
+            send.add_done_callback(self._outbox_sends.discard)
+            try:
+                delivery = await send
+            except asyncio.CancelledError:
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    raise
+                delivery = Delivery(Status.RETRY, error="stopped: no longer the leader")
         metrics.DELIVERIES.labels(reply.to.platform if reply.to else "", delivery.status.value).inc()
         return delivery
 
@@ -176,6 +187,9 @@ class App:
             tasks = [asyncio.create_task(a.run(self)) for a in adapters]
             try:
                 await asyncio.wait([lost, *tasks], return_when=asyncio.FIRST_COMPLETED)
+                if lost.done():  # a send still waiting could go out after a standby took over
+                    for send in self._outbox_sends:
+                        send.cancel()
             finally:
                 self.sender.stopping = True
                 for task in (lost, *tasks):

@@ -24,7 +24,8 @@ If that session answers, it is alive and still holds the lock, so no other proce
 it does not answer within :data:`HEARTBEAT_TIMEOUT`, this process steps down and sends nothing
 more. Between the confirmation and the platform accepting the message lies the one in-flight
 window of :mod:`bot.delivery`, a few milliseconds, much shorter than a standby's takeover
-(its next :data:`POLL`, then recovering the outbox). A heartbeat on the same session every
+(its next :data:`POLL`, then recovering the outbox). A connection that closes (reset, server restart) steps down
+at once, through asyncpg's termination listener. A heartbeat on the same session every
 :data:`HEARTBEAT` seconds keeps it busy (under ``idle_session_timeout``) and notices a lost
 database while nothing is being sent; :meth:`is_leader` is the local view (a lease renewed by
 each answer), which the health server reports.
@@ -187,13 +188,14 @@ class PostgresLeadership:
             try:
                 if await self._try_lock():
                     break
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as error:
+            except Exception as error:  # unreachable, restarting, refusing: try again
                 log.warning("cannot reach the database to take the lead: %s", error)
                 await self._disconnect()
             await asyncio.sleep(max(0.0, POLL - (time.monotonic() - started)))
         try:
-            assert self._connection is not None
-            await self._connection.add_listener(CHANNEL, self._nudged)
+            async with self._busy:
+                assert self._connection is not None
+                await self._connection.add_listener(CHANNEL, self._nudged)
         except Exception as error:  # the heartbeat will find out whether the session is gone
             log.warning("could not listen for standbys' nudges: %s", error)
         self._lease_until = started + LEASE
@@ -209,10 +211,17 @@ class PostgresLeadership:
                 self._connection = await asyncpg.connect(
                     self.dsn, server_settings=SESSION_SETTINGS, timeout=HEARTBEAT_TIMEOUT
                 )
+                self._connection.add_termination_listener(self._terminated)
             locked = await self._connection.fetchval(
                 "SELECT pg_try_advisory_lock($1)", LOCK_KEY, timeout=HEARTBEAT_TIMEOUT
             )
             return bool(locked)
+
+    def _terminated(self, connection: object) -> None:
+        """The lock's connection closed (reset, server restart): step down now, not at the next check."""
+        if self._leading and connection is self._connection:
+            log.error("the database connection holding the lead closed; stepping down")
+            self._step_down()
 
     def _nudged(self, *_notification: object) -> None:
         if self.on_nudge is not None:
