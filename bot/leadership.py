@@ -46,12 +46,14 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
-import asyncpg
 from sqlalchemy.engine import make_url
 
 from bot import metrics
+
+if TYPE_CHECKING:
+    import asyncpg
 
 log = logging.getLogger(__name__)
 
@@ -206,6 +208,8 @@ class PostgresLeadership:
         log.info("this instance is now the leader")
 
     async def _try_lock(self) -> bool:
+        import asyncpg  # only PostgreSQL deployments need it loaded
+
         async with self._busy:
             if self._connection is None or self._connection.is_closed():
                 self._connection = await asyncpg.connect(
