@@ -32,7 +32,7 @@ class HealthServer:
         self.app = app
         self.host = host
         self.port = port
-        self._outbox = OutboxReader(app.db)
+        self._outbox = OutboxReader(app.db, since=app.core.clock.now())
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:

@@ -65,12 +65,12 @@ def count_adapter_errors() -> None:
 
 
 class OutboxReader:
-    """Refreshes the outbox gauges and feeds the lateness histogram with deliveries sent since
-    the last scrape."""
+    """Refreshes the outbox gauges, and feeds the lateness histogram with the deliveries sent
+    since the last scrape (by any instance: whichever Prometheus asks reports them once)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, since: datetime) -> None:
         self.db = db
-        self._last_sent_id: int | None = None
+        self.since = since
 
     async def refresh(self, now: datetime) -> None:
         Delivery, Notice = deliveries.DeliveryRecord, deliveries.Notice
@@ -85,23 +85,15 @@ class OutboxReader:
                     select(Delivery.status, func.count()).where(Delivery.status.in_(deliveries.OPEN)).group_by(Delivery.status)
                 )).all()
             )
-            if self._last_sent_id is None:  # from now on: a restart does not observe history again
-                self._last_sent_id = await session.scalar(select(func.max(Delivery.id))) or 0
-                sent: list[tuple[int, str, datetime | None, datetime | None]] = []
-            else:
-                sent = [
-                    tuple(row) for row in (await session.execute(
-                        select(Delivery.id, Notice.kind, Delivery.sent_at, Notice.due_at)
-                        .join(Notice, Notice.id == Delivery.notice_id)
-                        .where(Delivery.status == deliveries.SENT, Delivery.id > self._last_sent_id)
-                        .order_by(Delivery.id)
-                    )).all()
-                ]
+            sent = (await session.execute(
+                select(Notice.kind, Delivery.sent_at, Notice.due_at)
+                .join(Notice, Notice.id == Delivery.notice_id)
+                .where(Delivery.status == deliveries.SENT, Delivery.sent_at > self.since)
+            )).all()
         OUTBOX_LAG.set(max(0.0, (now - oldest).total_seconds()) if oldest else 0.0)
         for status in deliveries.OPEN:
             OUTBOX_WAITING.labels(status).set(counts.get(status, 0))
-        for delivery_id, kind, sent_at, due_at in sent:
-            if sent_at is not None and due_at is not None:
+        for kind, sent_at, due_at in sent:
+            if due_at is not None:
                 LATENESS.labels(kind).observe(max(0.0, (sent_at - due_at).total_seconds()))
-            self._last_sent_id = max(self._last_sent_id or 0, delivery_id)
-
+            self.since = max(self.since, sent_at)
