@@ -44,11 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     logs.configure(logging.WARNING if args.command == "ask" else settings.log_level, settings.log_format)
     if args.command == "run":
-        try:
-            asyncio.run(_run(settings))
-        except AlreadyRunning as error:
-            print(f"gcmbot: {error}", file=sys.stderr)
-            return 1
+        asyncio.run(_run(settings))
     elif args.command == "migrate":
         return asyncio.run(_check(settings) if args.check else _migrate(settings))
     elif args.command in ("backup", "restore"):
@@ -71,6 +67,9 @@ async def _run(settings: Settings) -> None:
         await App(settings).run()
     except asyncio.CancelledError:
         logging.getLogger(__name__).info("stopped")
+    except AlreadyRunning as error:
+        print(f"gcmbot: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
 
 
 async def _migrate(settings: Settings) -> int:
