@@ -198,13 +198,13 @@ class App:
                     with contextlib.suppress(asyncio.CancelledError, Exception):
                         await task
                 await self.scheduler.stop()
-                for adapter in adapters:
-                    self.adapters.pop(adapter.platform, None)
             if lost.cancelled():  # an adapter stopped (or failed): so does the bot
                 for task in tasks:
                     if task.done() and not task.cancelled() and task.exception() is not None:
                         raise task.exception()  # type: ignore[misc]
                 return
+            for adapter in adapters:  # a standby neither receives nor sends on them
+                self.adapters.pop(adapter.platform, None)
             log.warning("no longer the leader: standing by")
 
 
