@@ -25,13 +25,18 @@ AT = datetime(2027, 3, 1, 15, 0, tzinfo=UTC)
 
 
 async def write_unit(db: Database, number: int) -> None:
-    """One organisation, its meeting, and a notice with a pending delivery: one transaction."""
+    """An organisation (one transaction), then a meeting and a notice with a pending delivery
+    (another): the second is all or nothing in any consistent copy.
+
+    Two transactions because ``create_organisation``'s SAVEPOINT commits on its own on SQLite
+    (pysqlite opens no transaction before a SAVEPOINT, so its RELEASE commits)."""
     async with db.transaction() as session:
         await organisations.create_organisation(
             session, name=f"Organización {number}", country="CO", stakeholder_type="ngo",
             contact_name="Ana", contact_email=f"ana{number}@example.org", contact_user=f"telegram:{number}",
             language="es", tables=["WT2"], at=AT,
         )
+    async with db.transaction() as session:
         meeting = await add_meeting(session, Meeting(
             table_code="WT2", title=f"Reunión {number}", starts_at=AT + timedelta(days=number % 30 + 1),
             timezone="America/Bogota", offsets=[3600], created_by="telegram:1",
@@ -54,12 +59,14 @@ async def counts(db: Database) -> tuple[set[str], set[str], set[str]]:
 
 
 def assert_whole(found: tuple[set[str], set[str], set[str]], at_least: int) -> None:
+    """Everything written before the backup began, in order, and each transaction whole: the
+    copy may end between a unit's two transactions, never inside one."""
     names, titles, pending = found
-    written = len(names)
-    assert written >= at_least
-    assert names == {f"Organización {n}" for n in range(written)}
-    assert titles == {f"Reunión {n}" for n in range(written)}
-    assert pending == {str(-n) for n in range(written)}
+    organisations_written, meetings_written = len(names), len(titles)
+    assert meetings_written >= at_least and organisations_written - meetings_written in (0, 1)
+    assert names == {f"Organización {n}" for n in range(organisations_written)}
+    assert titles == {f"Reunión {n}" for n in range(meetings_written)}
+    assert pending == {str(-n) for n in range(meetings_written)}
 
 
 async def backup_during_traffic(db: Database, settings: Settings, file: Path) -> int:
