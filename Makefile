@@ -61,6 +61,9 @@ bench: install-test
 	$(BIN)/python bench/matrix_latency.py
 	$(BIN)/python bench/broadcast.py
 	$(BIN)/python bench/scheduler.py
+	$(BIN)/python bench/idle_rss.py
+	$(BIN)/python bench/failover.py
+	$(BIN)/python bench/soak.py
 
 clean:
 	rm -rf $(VENV) $(SYNAPSE_VENV) data

@@ -1,4 +1,4 @@
-"""``gcmbot``: run the bot, answer questions from the shell, migrate the database."""
+"""``gcmbot``: run the bot, answer questions from the shell, migrate, back up and restore the database."""
 
 from __future__ import annotations
 
@@ -14,10 +14,13 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from bot import backup, logs
 from bot.app import App
 from bot.config import Settings
+from bot.leadership import AlreadyRunning
 from handlers.markup import plain
 from handlers.message import Address, Answer, Message, Reply, User
+from storage.db import Database
 
 ASK_CHAT = Address("console", chat_id="ask")
 
@@ -26,7 +29,12 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="gcmbot", description=__doc__)
     sub = root.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="start every configured adapter (the console when none is)")
-    sub.add_parser("migrate", help="bring the database schema up to date")
+    migrate = sub.add_parser("migrate", help="bring the database schema up to date")
+    migrate.add_argument("--check", action="store_true", help="only say whether it is current (exit 1 if not)")
+    backup_cmd = sub.add_parser("backup", help="write the database and the Matrix store to one file, while the bot runs")
+    backup_cmd.add_argument("file", type=Path)
+    restore_cmd = sub.add_parser("restore", help="replace the database and the Matrix store with a backup's (bot stopped)")
+    restore_cmd.add_argument("file", type=Path)
     ask = sub.add_parser(
         "ask", help="answer as the bot would in a new private chat; nothing is kept for the next ask"
     )
@@ -41,13 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     console_only = not (settings.telegram_enabled or settings.matrix_enabled)
     quiet = args.command == "ask" or (args.command == "run" and console_only)
-    logging.basicConfig(
-        level=settings.log_level.upper() if settings.log_level else logging.WARNING if quiet else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    for chatty in ("apscheduler", "alembic", "httpx"):
-        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
+    level = settings.log_level.upper() if settings.log_level else logging.WARNING if quiet else logging.INFO
+    logs.configure(level, settings.log_format)
     if args.command == "run":
         if console_only and not _has_console():
             print(
@@ -59,7 +62,9 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         asyncio.run(_run(settings))
     elif args.command == "migrate":
-        asyncio.run(_migrate(settings))
+        return asyncio.run(_check(settings) if args.check else _migrate(settings))
+    elif args.command in ("backup", "restore"):
+        return _backup_or_restore(settings, args.command, args.file)
     else:
         text = " ".join(args.text)
         lines = (line.rstrip("\n") for line in sys.stdin) if text == "-" else [text]
@@ -81,6 +86,9 @@ async def _run(settings: Settings) -> None:
         await App(settings).run()
     except asyncio.CancelledError:
         logging.getLogger(__name__).info("stopped")
+    except AlreadyRunning as error:
+        print(f"gcmbot: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
 
 
 def _has_console() -> bool:
@@ -97,10 +105,38 @@ def _has_console() -> bool:
     return stdin.isatty() or not stat.S_ISCHR(mode)
 
 
-async def _migrate(settings: Settings) -> None:
+async def _migrate(settings: Settings) -> int:
     app = App(settings)
     await app.start()
     await app.close()
+    return 0
+
+
+async def _check(settings: Settings) -> int:
+    """Exit 0 when the schema is current; else 1, naming the migrations still to run."""
+    db = Database(settings.database_url)
+    try:
+        pending = await db.pending_migrations()
+    finally:
+        await db.close()
+    if pending:
+        print(f"the database needs {len(pending)} migrations ({', '.join(pending)}): run `gcmbot migrate`")
+        return 1
+    print("the database schema is current")
+    return 0
+
+
+def _backup_or_restore(settings: Settings, command: str, file: Path) -> int:
+    try:
+        held = backup.backup(settings, file) if command == "backup" else backup.restore(settings, file)
+    except (backup.BackupError, OSError) as error:
+        print(f"gcmbot {command}: {error}", file=sys.stderr)
+        return 1
+    done = "written to" if command == "backup" else "restored from"
+    print(f"{', '.join(held)} {done} {file}")
+    if command == "restore":
+        print("start the bot (or run `gcmbot migrate`) to bring the restored schema up to date")
+    return 0
 
 
 async def _ask(

@@ -19,6 +19,11 @@ class Settings(BaseSettings):
     bot_admins: Annotated[frozenset[str], NoDecode] = frozenset()
     log_level: str | None = None
     """None: INFO when a platform runs, WARNING in the console and ``ask`` (they share the terminal)."""
+    log_format: str = "text"
+    """``text`` or ``json`` (one JSON object per line, for a log collector)."""
+    health_port: int | None = None
+    """Serve /healthz, /readyz and /metrics on this port (unset: no health server)."""
+    health_listen: str = "0.0.0.0"
 
     telegram_token: str | None = None
     telegram_base_url: str | None = None
@@ -42,6 +47,13 @@ class Settings(BaseSettings):
     def _comma_list(cls, value: object) -> object:
         if isinstance(value, str):
             return frozenset(item.strip() for item in value.split(",") if item.strip())
+        return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        if value not in ("text", "json"):
+            raise ValueError("LOG_FORMAT must be text or json")
         return value
 
     @field_validator("bot_language")

@@ -332,7 +332,7 @@ class Sender:
             if reply is None:
                 await self._record(row.id, deliveries.CANCELLED, error="nothing to say any more")
                 return
-            await self._answer(row, await self.app.send_once(reply))
+            await self._answer(row, await self.app.send_outbox(reply))
 
     async def send_now(self, reply: Reply) -> Delivery:
         """Send a reply to the asker now, retried by :attr:`reply_retry` (not through the outbox),
