@@ -9,11 +9,14 @@ import logging
 import signal
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 
 from bot.app import App
 from bot.config import Settings
 from handlers.markup import plain
-from handlers.message import Address, Answer, Message, Reply, User
+from handlers.i18n import use_locale
+from handlers.message import Address, Answer, Attachment, Message, Reply, User
+from handlers.pledge_import import import_file
 
 ASK_CHAT = Address("console", chat_id="ask")
 
@@ -27,6 +30,13 @@ def parser() -> argparse.ArgumentParser:
     ask.add_argument("--lang", choices=("es", "en"), help="the chat's language (else detected)")
     ask.add_argument("--json", action="store_true", help="print one JSON object per answer")
     ask.add_argument("text", nargs="+", help="the message; '-' reads one message per line from stdin")
+    pledges = sub.add_parser("pledges", help="pledges on record")
+    pledges_sub = pledges.add_subparsers(dest="action", required=True)
+    load = pledges_sub.add_parser(
+        "import", help="import pledges from a CSV or XLSX file (columns: organisation, country, title, "
+        "objectives, description, link)"
+    )
+    load.add_argument("file", type=Path)
     return root
 
 
@@ -44,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(_run(settings))
     elif args.command == "migrate":
         asyncio.run(_migrate(settings))
+    elif args.command == "pledges":
+        return asyncio.run(_import_pledges(settings, args.file))
     else:
         text = " ".join(args.text)
         lines = (line.rstrip("\n") for line in sys.stdin) if text == "-" else [text]
@@ -68,6 +80,24 @@ async def _migrate(settings: Settings) -> None:
     app = App(settings)
     await app.start()
     await app.close()
+
+
+async def _import_pledges(settings: Settings, path: Path) -> int:
+    """Import a pledge file as the command line (audited as ``cli``); 1 if the file is unreadable."""
+    try:
+        content = path.read_bytes()
+    except OSError as error:
+        print(f"cannot read {path}: {error.strerror}", file=sys.stderr)
+        return 1
+    app = App(settings)
+    await app.start()
+    try:
+        with use_locale(settings.bot_language):
+            async with app.db.transaction() as session:
+                print(await import_file(session, Attachment(path.name, content, ""), "cli", app.core.clock.now()))
+    finally:
+        await app.close()
+    return 0
 
 
 async def _ask(

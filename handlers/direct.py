@@ -35,15 +35,17 @@ async def tell(
     about: dict[str, Any],
     owner: str | None,
     buttons: tuple[tuple[Button, ...], ...] = (),
-) -> None:
+    once: str | None = None,
+) -> bool:
     """Plan ``html`` (with ``buttons``) for ``user_key`` (``platform:id``), due ``at``.
 
     ``about`` says what it is, for the report if it cannot be delivered (``{"what": "request",
-    "id": 12}``); the reader's name is added here."""
+    "id": 12}``); the reader's name is added here. ``once`` names a message that must be planned
+    only once (``pledge-request:2027-04:12``): False when it was planned already."""
     recipient = await recipients.person(session, user_key)
     notice = await deliveries.ensure_notice(
         session,
-        key=f"{KIND}:{uuid.uuid4().hex}",
+        key=f"{KIND}:{once or uuid.uuid4().hex}",
         kind=KIND,
         due_at=at,
         owner=owner,
@@ -54,9 +56,11 @@ async def tell(
             "about": {**about, "to": user_key},
         },
     )
-    assert notice is not None
+    if notice is None:
+        return False
     inactive = await recipients.inactive(session, [recipient])
     await deliveries.add_deliveries(session, notice.id, [recipient], at, inactive=inactive)
+    return True
 
 
 def buttons_of(payload: dict[str, Any]) -> tuple[tuple[Button, ...], ...]:

@@ -22,6 +22,7 @@ from handlers.registry import Registry
 from handlers.roles import privileged_tables
 from storage import audit, organisations
 from storage.organisations import APPROVED, LEFT, PENDING, REJECTED, Membership, Organisation
+from storage.pledges import erase_reporters
 
 registry = Registry()
 
@@ -86,6 +87,8 @@ _YES = {
     "acepto",
 }
 _PUNCTUATION = re.compile(r"[^\w\s]")
+_PLEDGE_WORDS = {"pledges", "compromisos", "pledge", "compromiso"}
+"""``/exportar compromisos WT3``: the pledges instead of the members (see handlers.pledge_commands)."""
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -252,7 +255,12 @@ async def members(ctx: Context) -> Reply:
     args=N_("WT1-WT4"),
     privileged=True,
 )
-async def export(ctx: Context) -> Reply:
+async def export(ctx: Context) -> Reply | list[Reply]:
+    words = ctx.args.split()
+    if words and fold(words[0]) in _PLEDGE_WORDS:
+        from handlers.pledge_commands import export_pledges
+
+        return await export_pledges(ctx, words[1:])
     table = await secretary_table(ctx, "export")
     async with ctx.core.db.transaction() as session:
         rows = await organisations.table_members(session, table)
@@ -342,6 +350,7 @@ async def forget(ctx: Context) -> Reply:
             raise UserError(esc(_("There is nothing left to erase.")))
         now = ctx.core.clock.now()
         await organisations.erase_contact(session, organisation_row, now)
+        await erase_reporters(session, organisation_row.id)
         await audit.anonymise_actor(session, ctx.user)
         await audit.record(session, audit.ERASED_ACTOR, "erase", organisation_row.name, at=now)
     await ctx.end_state()

@@ -33,6 +33,15 @@ class User:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file: sent with a reply, or received with a message (a document sent to the bot)."""
+
+    filename: str
+    content: bytes
+    mimetype: str
+
+
+@dataclass(frozen=True)
 class Message:
     chat: Address
     sender: User
@@ -40,6 +49,8 @@ class Message:
     private: bool
     message_id: str | None = None
     chat_title: str | None = None
+    attachment: Attachment | None = None
+    """A document that came with the message (its caption, if any, is ``text``)."""
 
 
 @dataclass(frozen=True)
@@ -48,13 +59,6 @@ class Button:
 
     label: str
     command: str
-
-
-@dataclass(frozen=True)
-class Attachment:
-    filename: str
-    content: bytes
-    mimetype: str
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,8 @@ class Reply:
     to: Address | None = None
     buttons: tuple[tuple[Button, ...], ...] = ()
     attachment: Attachment | None = None
+    image: Attachment | None = None
+    """A picture shown in the chat (a PNG chart): a photo on Telegram, an ``m.image`` on Matrix."""
     reply_to: str | None = None
     answer: Answer | None = None
     private_start: str | None = None

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers import pledge_commands
 from handlers.basics import command_text, months
 from handlers.context import Context
 from handlers.dates import format_when, instant_of, parse_time
@@ -103,9 +104,9 @@ def pledge_text(year: int, month: int, url: str) -> str:
 @registry.command(
     "pledges", "compromisos",
     help=N_("Quarterly pledge reporting: when and how"),
-    args=N_("[day 15 10:00 | link URL]"),
+    args=N_("[day 15 10:00 | link URL | request WT3|all | report WT3|all [2027-04] | followups 7 14]"),
 )
-async def pledges(ctx: Context) -> Reply:
+async def pledges(ctx: Context) -> Reply | list[Reply]:
     words = ctx.args.split()
     action = fold(words[0]) if words else ""
     if action in _DAY_WORDS:
@@ -114,6 +115,9 @@ async def pledges(ctx: Context) -> Reply:
     if action in _LINK_WORDS:
         await ctx.require_admin()
         return await set_link(ctx, words[1:])
+    secretaries = pledge_commands.subcommand(action)
+    if secretaries is not None:
+        return await pledge_commands.run_subcommand(ctx, secretaries, words[1:])
     if words:
         raise UserError(esc(_("Send {command} alone, or (administrators) {example}.").format(
             command=command_text(ctx, "pledges"), example=command_text(ctx, "pledges", _("day 15 10:00"))

@@ -47,7 +47,7 @@ OPEN: tuple[str, ...] = (PENDING, SENDING, RETRY)
 WAITING: tuple[str, ...] = (PENDING, RETRY)
 """Delivery statuses the sender may claim."""
 
-NEVER_EXPIRE: tuple[str, ...] = ("recur",)
+NEVER_EXPIRE: tuple[str, ...] = ("recur", "pledge-chase", "pledge-close")
 """Notice kinds that are internal work, done however late."""
 
 

@@ -390,6 +390,8 @@ class MatrixAdapter:
             delivery = await self._send_event(room_id, content, reply.key)
         if reply.attachment is not None and delivery.status is Status.SENT:
             delivery = await self._send_file(room, reply.attachment, reply.key)
+        if reply.image is not None and delivery.status is Status.SENT:
+            delivery = await self._send_file(room, reply.image, f"{reply.key}-image" if reply.key else None, "m.image")
         if reply.private_start and group and delivery.status is Status.SENT:
             self._spawn(self._start_private(room_id, reply.reply_to, reply.private_start))
         return delivery
@@ -410,7 +412,9 @@ class MatrixAdapter:
             return Delivery(Status.SENT, message_id=response.event_id)
         return _failure(response)
 
-    async def _send_file(self, room: MatrixRoom, attachment: Attachment, key: str | None) -> Delivery:
+    async def _send_file(
+        self, room: MatrixRoom, attachment: Attachment, key: str | None, msgtype: str = "m.file"
+    ) -> Delivery:
         keys: dict[str, Any] | None = None
 
         async def upload() -> object:
@@ -430,7 +434,7 @@ class MatrixAdapter:
             return Delivery(Status.RETRY, error=f"homeserver unreachable: {error!r}")
         if not isinstance(response, UploadResponse):
             return _failure(response)
-        content = file_message(attachment, response.content_uri, keys)
+        content = file_message(attachment, response.content_uri, keys, msgtype)
         return await self._send_event(room.room_id, content, f"{key}-file" if key else None)
 
     async def _start_private(self, room_id: str, question: str | None, command: str) -> None:
