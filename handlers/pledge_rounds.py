@@ -79,29 +79,38 @@ async def start_round(
         )
     if found.closed:
         return found, 0
-    asked = 0
-    for organisation in await pledges.pledging_organisations(session, tables):
-        asked += await ask(session, found, organisation, now, language, once=f"{REQUEST}:{period}:{organisation.id}")
+    asked = await ask(
+        session, found, await pledges.pledging_organisations(session, tables), now, language, once=f"{REQUEST}:{period}"
+    )
     return found, asked
 
 
 async def ask(
-    session: AsyncSession, found: PledgeRound, organisation: Organisation, now: datetime, language: str, *, once: str
-) -> bool:
-    """Plan the request (or follow-up) ``once`` to the organisation's contact about its pledges
-    not yet reported in the round; False when there is nobody or nothing to ask, or it was planned."""
-    if organisation.contact_user is None:
-        return False
-    waiting = await pledges.unreported(session, found.id, organisation.id)
-    if not waiting:
-        return False
-    with use_locale(organisation.language or language):
-        html = request_text(found.period, organisation.name, waiting, chase=not once.startswith(REQUEST))
-        buttons = status_buttons(waiting[0])
-    return await direct.tell(
-        session, organisation.contact_user, html, at=now, owner=None, buttons=buttons, once=once,
-        about={"what": REQUEST, "period": found.period, "organisation": organisation.name},
-    )
+    session: AsyncSession,
+    found: PledgeRound,
+    asked: list[Organisation],
+    now: datetime,
+    language: str,
+    *,
+    once: str,
+) -> int:
+    """Plan the request (or follow-up) ``once:<organisation id>`` to each organisation's contact
+    about its pledges not yet reported in the round, in the contact's language; returns how many
+    were new (nobody to ask, nothing to ask about, or planned before: none)."""
+    waiting = await pledges.unreported_of(session, found.id, [organisation.id for organisation in asked])
+    messages: list[direct.Planned] = []
+    for organisation in asked:
+        pending = waiting.get(organisation.id)
+        if organisation.contact_user is None or not pending:
+            continue
+        with use_locale(organisation.language or language):
+            html = request_text(found.period, organisation.name, pending, chase=not once.startswith(REQUEST))
+            buttons = status_buttons(pending[0])
+        messages.append(direct.Planned(
+            organisation.contact_user, html, owner=None, buttons=buttons, once=f"{once}:{organisation.id}",
+            about={"what": REQUEST, "period": found.period, "organisation": organisation.name},
+        ))
+    return await direct.tell_many(session, messages, at=now)
 
 
 def request_text(period: str, organisation: str, waiting: list[Pledge], *, chase: bool) -> str:
@@ -130,14 +139,8 @@ async def chase(session: AsyncSession, notice: Notice, now: datetime, language: 
     found = await pledges.get_round(session, period)
     if found is None or found.closed:
         return 0
-    asked = 0
-    for organisation_id in await asked_organisations(session, period):
-        organisation = await session.get(Organisation, organisation_id)
-        if organisation is not None:
-            asked += await ask(
-                session, found, organisation, now, language, once=f"{CHASE}:{period}:{days}:{organisation.id}"
-            )
-    return asked
+    asked = await pledges.organisations_by_id(session, await asked_organisations(session, period))
+    return await ask(session, found, asked, now, language, once=f"{CHASE}:{period}:{days}")
 
 
 async def asked_organisations(session: AsyncSession, period: str) -> list[int]:

@@ -226,6 +226,26 @@ async def unreported(session: AsyncSession, round_id: int, organisation_id: int)
     return list(rows)
 
 
+async def unreported_of(
+    session: AsyncSession, round_id: int, organisation_ids: Collection[int]
+) -> dict[int, list[Pledge]]:
+    """:func:`unreported` for many organisations in one query, by organisation id."""
+    answered = select(PledgeReport.pledge_id).where(PledgeReport.round_id == round_id)
+    rows = await session.scalars(
+        select(Pledge)
+        .where(Pledge.organisation_id.in_(list(organisation_ids)), Pledge.status == ACTIVE, Pledge.id.not_in(answered))
+        .order_by(Pledge.organisation_id, Pledge.number)
+    )
+    found: dict[int, list[Pledge]] = {}
+    for pledge in rows:
+        found.setdefault(pledge.organisation_id, []).append(pledge)
+    return found
+
+
+async def organisations_by_id(session: AsyncSession, ids: Collection[int]) -> list[Organisation]:
+    return list(await session.scalars(select(Organisation).where(Organisation.id.in_(list(ids))).order_by(Organisation.id)))
+
+
 async def erase_reporters(session: AsyncSession, organisation_id: int) -> None:
     """Forget who recorded and reported the organisation's pledges; the pledges and reports stay."""
     ids = select(Pledge.id).where(Pledge.organisation_id == organisation_id)
