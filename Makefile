@@ -55,6 +55,7 @@ bench: install-test
 	$(BIN)/python bench/telegram_throughput.py
 	$(BIN)/python bench/matrix_latency.py
 	$(BIN)/python bench/broadcast.py
+	$(BIN)/python bench/pledge_round.py
 	$(BIN)/python bench/scheduler.py
 
 clean:
