@@ -59,7 +59,7 @@ async def pledge(ctx: Context) -> Reply:
         if not ctx.message.private:
             return ctx.reply(esc(_("Let's do it in a private chat: open a chat with me and send {command}.").format(
                 command=command_text(ctx, "pledge", _("new"))
-            )), private_start="pledge new")
+            )), private_start="pledge")
         await ctx.save_state(State(NEW_FLOW, "title", {"organisation": own.id, "lang": ctx.lang}))
         return ctx.reply(esc(_("A new pledge of {organisation}. What is its title? (/cancel to stop)").format(
             organisation=own.name
