@@ -182,7 +182,11 @@ async def report(ctx: Context) -> Reply:
     words = ctx.args.split()
     by_number = {row.number: row.id for row in active}
     queue = [row.id for row in waiting] or [row.id for row in active]
-    if words and words[0].isdigit() and int(words[0]) in by_number:
+    if words and not (words[0].isdigit() and int(words[0]) in by_number):
+        raise UserError(esc(_("Give the number of an active pledge, as in {command}.").format(
+            command=command_text(ctx, "pledge", _("list"))
+        )))
+    if words:
         chosen = by_number[int(words[0])]
         queue = [chosen, *(pledge_id for pledge_id in queue if pledge_id != chosen)]
     state = State(REPORT_FLOW, "status", {"round": found.id, "queue": queue, "lang": ctx.lang})

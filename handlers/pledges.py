@@ -23,6 +23,7 @@ from handlers.markup import bold, esc, link
 from handlers.message import Reply
 from handlers.registry import Registry
 from storage import audit, deliveries
+from storage.pledges import current_round
 from storage.settings import get_setting, put_setting
 
 registry = Registry()
@@ -129,6 +130,7 @@ async def overview(ctx: Context) -> Reply:
     now = ctx.core.clock.now()
     async with ctx.core.db.transaction() as session:
         schedule = await pledge_schedule(session)
+        open_round = await current_round(session, now)
     due = next_pledge_time(now, schedule, ctx.core.config.default_timezone)
     lines = [
         bold(_("Pledge monitoring")),
@@ -136,6 +138,10 @@ async def overview(ctx: Context) -> Reply:
         esc(_("Next reminder: {when}.").format(when=format_when(due, ctx.timezone))),
         esc(_("How to report:")) + " " + link(schedule.link, schedule.link),
     ]
+    if open_round is not None:
+        lines.append(esc(_("The reporting round {period} is open: report on your pledges with {command}.").format(
+            period=open_round.period, command=command_text(ctx, "report")
+        )))
     if ctx.is_admin():
         lines += ["", esc(_("Change the day and hour: {command}").format(command=command_text(ctx, "pledges", _("day 15 10:00"))))]
     return ctx.reply("\n".join(lines))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import timedelta
+from pathlib import Path
 
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -80,8 +81,11 @@ async def test_a_round_from_request_to_summary(app: App, console: ConsoleAdapter
     assert "Legal aid" in texts(to(chased, "beto"))
 
     standing = await console.ask("/compromisos informe WT3", user_id="sec")
-    assert "1 of 2".replace("of", "de") in texts(standing) and "Red Beto" in texts(standing)
+    assert "Organizaciones que informaron: 1 de 2." in texts(standing) and "Red Beto" in texts(standing)
     assert standing[1].image is not None and standing[1].image.content.startswith(b"\x89PNG")
+    shown = console.render(standing[1]).splitlines()[-1]
+    assert shown.startswith("🖼 ") and Path(shown[2:]).read_bytes() == standing[1].image.content
+    assert "2027-01" in texts(await console.ask("/compromisos", user_id="beto"))
 
     async with app.db.transaction() as session:
         found = await pledges.get_round(session, "2027-01")
@@ -137,3 +141,8 @@ async def test_no_round_no_report(app: App, console: ConsoleAdapter) -> None:
     await make_member(app, "console:ana", "Red Ana", ["WT3"], at=now)
     await add_pledges(app, "Red Ana", ["Albergues"], at=now)
     assert "ronda" in texts(await console.ask("/informar", user_id="ana"))
+    await console.ask("/compromisos pedir WT3", user_id="admin")
+    assert "número" in texts(await console.ask("/informar 7 on_track", user_id="ana"))
+    assert "Elige uno de los botones" in texts(await console.ask("/informar 1 fabuloso", user_id="ana"))
+    assert "nota" in texts(await console.ask("en curso", user_id="ana"))  # the same question, answered
+    assert "Registrado: el compromiso 1 está en curso." in texts(await console.ask("-", user_id="ana"))
