@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.adapters.base import Delivery, Hub, Status
+from bot.adapters.console import ConsoleAdapter
 from bot.app import App
 from handlers.message import Reply
 from handlers.pledge_rounds import start_round
@@ -119,3 +120,24 @@ async def test_the_scheduled_month_opens_the_round(app: App, clock: FakeClock) -
     await app.sender.run_due()
     assert len(fake.texts("user:ana")) == 3  # the 7- and 14-day follow-ups
     assert any("2027-04" in text and "Red Ana" in text for text in fake.texts("user:sec"))
+
+
+async def test_a_request_that_cannot_be_delivered_is_reported_to_the_admins(
+    app: App, console: ConsoleAdapter, clock: FakeClock
+) -> None:
+    fake = FakePlatform()
+    app.add(fake)
+    fake.script["user:ana"] = [Delivery(Status.BLOCKED, error="Forbidden: bot was blocked by the user")]
+    await make_member(app, "fake:ana", "Red Ana", ["WT3"], at=clock.now())
+    async with app.db.transaction() as session:
+        (organisation,) = await organisations.same_name(session, "Red Ana")
+        await pledges.add_pledge(
+            session, organisation.id, title="Albergues", objectives=[10], description="", url=None, by=None, at=clock.now()
+        )
+    replies = await console.ask("/compromisos pedir todo", user_id="admin")
+    await app.sender.run_due()
+    told = [r for r in replies if "No pude entregar" in r.html]
+    assert fake.sent == []
+    told += [r for r in await console.ask("/start", user_id="admin") if "No pude entregar" in r.html]
+    assert len(told) == 1
+    assert "la solicitud de informe de compromisos 2027-01 de Red Ana" in told[0].html
