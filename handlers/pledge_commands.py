@@ -61,9 +61,9 @@ async def pledge(ctx: Context) -> Reply:
                 command=command_text(ctx, "pledge", _("new"))
             )), private_start="pledge")
         await ctx.save_state(State(NEW_FLOW, "title", {"organisation": own.id, "lang": ctx.lang}))
-        return ctx.reply(esc(_("A new pledge of {organisation}. What is its title? (/cancel to stop)").format(
-            organisation=own.name
-        )).replace("/cancel", command_text(ctx, "cancel")))
+        return ctx.reply(esc(_("A new pledge of {organisation}. What is its title? ({command} to stop)").format(
+            organisation=own.name, command=command_text(ctx, "cancel")
+        )))
     if action in _WITHDRAW_WORDS:
         return await withdraw(ctx, own.id, words[1:])
     if action and action not in _LIST_WORDS:
