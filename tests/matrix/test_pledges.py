@@ -71,3 +71,29 @@ async def test_a_pledge_round_and_its_chart_on_matrix(
         assert titles == ["Albergues seguros", "Rutas seguras"]
     finally:
         await bot.stop()
+
+
+async def test_a_file_sent_in_an_encrypted_direct_room_is_decrypted(
+    synapse: Synapse, bot_account: Account, member: Member, tmp_path: Path
+) -> None:
+    bot = Bot(synapse, bot_account, tmp_path / "bot", bot_admins=frozenset({f"matrix:{member.user_id}"}))
+    app = await bot.start()
+    try:
+        await make_member(app, f"matrix:{member.user_id}", "Red Ana", ["WT3"], at=app.core.clock.now())
+        room = await member.create_room([bot.user_id], direct=True, encrypted=True)
+        await member.until_joined(room, bot.user_id)
+        assert "Red Ana" in await said(member, bot, room, "!compromiso lista")  # the bot knows the room's devices
+        table = "organisation,title,objectives\nRed Ana,Rutas seguras,trata\n".encode()
+        upload, keys = await member.client.upload(
+            io.BytesIO(table), content_type="text/csv", filename="compromisos.csv", encrypt=True, filesize=len(table)
+        )
+        assert isinstance(upload, UploadResponse) and keys is not None
+        before = len(member.from_user(bot.user_id, room))
+        await member.say(room, "", content={
+            "msgtype": "m.file", "body": "compromisos.csv", "filename": "compromisos.csv",
+            "info": {"mimetype": "text/csv", "size": len(table)}, "file": {**keys, "url": upload.content_uri},
+        })
+        await member.until(lambda: len(member.from_user(bot.user_id, room)) > before)
+        assert "Importados 1 compromisos" in member.from_user(bot.user_id, room)[before].body
+    finally:
+        await bot.stop()
