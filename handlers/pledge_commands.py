@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from handlers import spreadsheet
 from handlers.basics import command_text
 from handlers.context import Context, State
 from handlers.errors import UserError
@@ -352,8 +353,9 @@ async def export_pledges(ctx: Context, words: list[str]) -> list[Reply]:
     text = _("{count} pledges of {target}, with their reports.").format(count=len(rows), target=_label(tables))
     return [
         ctx.reply(esc(text), attachment=Attachment(
-            f"{name}.xlsx", pledges_xlsx(rows, reports, ctx.timezone),
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            f"{name}.xlsx", pledges_xlsx(rows, reports, ctx.timezone), spreadsheet.XLSX_TYPE
         )),
-        ctx.reply("", attachment=Attachment(f"{name}.csv", pledges_csv(rows, reports, ctx.timezone), "text/csv")),
+        ctx.reply("", attachment=Attachment(
+            f"{name}.csv", pledges_csv(rows, reports, ctx.timezone), spreadsheet.CSV_TYPE
+        )),
     ]

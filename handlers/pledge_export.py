@@ -1,18 +1,16 @@
-"""Pledges and their reports as a spreadsheet: one row per report (a pledge never reported on
-has one row with the report's columns empty), as XLSX and as CSV for Excel."""
+"""Pledges and their reports as a spreadsheet (see :mod:`handlers.spreadsheet`): one row per
+report; a pledge never reported on has one row with the report's columns empty."""
 
 from __future__ import annotations
 
-import csv
-import io
 from zoneinfo import ZoneInfo
 
+from handlers import spreadsheet
 from handlers.countries import country_name
 from handlers.i18n import _
-from handlers.members import _cell
 from handlers.pledge_report import status_label
 from storage.organisations import Organisation
-from storage.pledges import Pledge, PledgeReport
+from storage.pledges import WITHDRAWN, Pledge, PledgeReport
 
 Rows = list[tuple[Organisation, Pledge]]
 Reports = dict[int, list[tuple[PledgeReport, str]]]
@@ -25,44 +23,28 @@ def header() -> list[str]:
     ]
 
 
-def table(rows: Rows, reports: Reports, zone: str) -> list[list[str]]:
-    """The sheet's cells; typed text never runs as a formula."""
+def table(rows: Rows, reports: Reports, zone: str) -> list[list[spreadsheet.Cell]]:
+    """The sheet's cells; times are wall times in the chat's zone."""
     tz = ZoneInfo(zone)
-    lines: list[list[str]] = []
+    lines: list[list[spreadsheet.Cell]] = []
     for organisation, pledge in rows:
-        base = [
+        base: list[spreadsheet.Cell] = [
             organisation.name, country_name(organisation.country), str(pledge.number), pledge.title,
             " ".join(map(str, pledge.objectives)), pledge.description, pledge.url or "",
-            _("withdrawn") if pledge.status == "withdrawn" else _("active"),
+            _("withdrawn") if pledge.status == WITHDRAWN else _("active"),
         ]
         given = reports.get(pledge.id) or []
         if not given:
-            lines.append([*base, "", "", "", ""])
+            lines.append([*base, "", "", "", None])
         for report, period in given:
-            when = report.reported_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+            when = report.reported_at.astimezone(tz).replace(tzinfo=None)
             lines.append([*base, period, status_label(report.status), report.note, when])
-    return [[_cell(value) for value in line] for line in lines]
+    return lines
 
 
 def pledges_csv(rows: Rows, reports: Reports, zone: str) -> bytes:
-    """UTF-8 with a byte-order mark, so that Excel reads the accents right."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header())
-    writer.writerows(table(rows, reports, zone))
-    return out.getvalue().encode("utf-8-sig")
+    return spreadsheet.to_csv(header(), table(rows, reports, zone))
 
 
 def pledges_xlsx(rows: Rows, reports: Reports, zone: str) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = _("Pledges")[:31]
-    sheet.append(header())
-    for line in table(rows, reports, zone):
-        sheet.append(line)
-    sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return spreadsheet.to_xlsx(_("Pledges"), header(), table(rows, reports, zone))

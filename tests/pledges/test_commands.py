@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -116,9 +116,10 @@ async def test_the_export_has_pledges_and_reports(app: App, console: ConsoleAdap
     assert xlsx is not None and table is not None
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[1][0] == "Red Ana" and rows[1][3] == "'=Albergues" and rows[1][10] == "lento"
-    lines = list(csv.reader(io.StringIO(table.content.decode("utf-8-sig"))))
-    assert lines[1][8] == "2027-01" and len(lines) == 2
+    assert rows[1][0] == "Red Ana" and rows[1][3] == "=Albergues" and rows[1][10] == "lento"
+    assert rows[1][11] == datetime(2027, 1, 10, 7, 0)  # the wall time in Bogotá, as a time
+    lines = list(csv.reader(io.StringIO(table.content.decode("utf-8-sig")), delimiter=";"))
+    assert lines[1][3] == "'=Albergues" and lines[1][8] == "2027-01" and len(lines) == 2
 
 
 async def test_forgetting_keeps_pledges_and_reports_but_not_who(app: App, console: ConsoleAdapter) -> None:
