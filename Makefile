@@ -60,6 +60,7 @@ bench: install-test
 	$(BIN)/python bench/telegram_throughput.py
 	$(BIN)/python bench/matrix_latency.py
 	$(BIN)/python bench/broadcast.py
+	$(BIN)/python bench/pledge_round.py
 	$(BIN)/python bench/scheduler.py
 	$(BIN)/python bench/idle_rss.py
 	$(BIN)/python bench/failover.py

@@ -19,7 +19,20 @@ from bot.config import Settings
 from bot.delivery import Sender, grace_window
 from bot.leadership import Leadership
 from bot.scheduler import Scheduler
-from handlers import approval, audit, basics, broadcast, meetings, members, pledges, registration, roles, subscriptions
+from handlers import (
+    approval,
+    audit,
+    basics,
+    broadcast,
+    meetings,
+    members,
+    pledge_commands,
+    pledge_import,
+    pledges,
+    registration,
+    roles,
+    subscriptions,
+)
 from handlers.clock import Clock
 from handlers.core import Core
 from handlers.message import Message, Reply
@@ -42,6 +55,8 @@ def registries() -> list[Registry]:
         subscriptions.registry,
         broadcast.registry,
         pledges.registry,
+        pledge_commands.registry,
+        pledge_import.registry,
     ]
 
 

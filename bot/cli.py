@@ -19,7 +19,9 @@ from bot.app import App
 from bot.config import Settings
 from bot.leadership import AlreadyRunning
 from handlers.markup import plain
-from handlers.message import Address, Answer, Message, Reply, User
+from handlers.i18n import use_locale
+from handlers.message import Address, Answer, Attachment, Message, Reply, User
+from handlers.pledge_import import import_file
 from storage.db import Database
 
 ASK_CHAT = Address("console", chat_id="ask")
@@ -41,6 +43,13 @@ def parser() -> argparse.ArgumentParser:
     ask.add_argument("--lang", choices=("es", "en"), help="the chat's language (else detected)")
     ask.add_argument("--json", action="store_true", help="print one JSON object per answer")
     ask.add_argument("text", nargs="+", help="the message; '-' reads one message per line from stdin")
+    pledges = sub.add_parser("pledges", help="pledges on record")
+    pledges_sub = pledges.add_subparsers(dest="action", required=True)
+    load = pledges_sub.add_parser(
+        "import", help="import pledges from a CSV or XLSX file (columns: organisation, country, title, "
+        "objectives, description, link)"
+    )
+    load.add_argument("file", type=Path)
     return root
 
 
@@ -65,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_check(settings) if args.check else _migrate(settings))
     elif args.command in ("backup", "restore"):
         return _backup_or_restore(settings, args.command, args.file)
+    elif args.command == "pledges":
+        return asyncio.run(_import_pledges(settings, args.file))
     else:
         text = " ".join(args.text)
         lines = (line.rstrip("\n") for line in sys.stdin) if text == "-" else [text]
@@ -136,6 +147,24 @@ def _backup_or_restore(settings: Settings, command: str, file: Path) -> int:
     print(f"{', '.join(held)} {done} {file}")
     if command == "restore":
         print("start the bot (or run `gcmbot migrate`) to bring the restored schema up to date")
+    return 0
+
+
+async def _import_pledges(settings: Settings, path: Path) -> int:
+    """Import a pledge file as the command line (audited as ``cli``); 1 if the file is unreadable."""
+    try:
+        content = path.read_bytes()
+    except OSError as error:
+        print(f"cannot read {path}: {error.strerror}", file=sys.stderr)
+        return 1
+    app = App(settings)
+    await app.start()
+    try:
+        with use_locale(settings.bot_language):
+            async with app.db.transaction() as session:
+                print(await import_file(session, Attachment(path.name, content, ""), "cli", app.core.clock.now()))
+    finally:
+        await app.close()
     return 0
 
 

@@ -40,6 +40,12 @@ ACTION_LABELS = {
     "broadcast.discard": N_("broadcast discarded"),
     "pledges.schedule": N_("pledge reminders scheduled"),
     "pledges.link": N_("pledge reporting link changed"),
+    "pledge.new": N_("pledge recorded"),
+    "pledge.withdraw": N_("pledge withdrawn"),
+    "pledge.report": N_("pledge progress reported"),
+    "pledges.request": N_("pledge reports requested"),
+    "pledges.followups": N_("pledge follow-ups changed"),
+    "pledges.import": N_("pledges imported"),
 }
 """What each recorded action is called in the log's readers' language (the stored name stays stable)."""
 

@@ -71,6 +71,10 @@ class Context:
             private_start=private_start,
         )
 
+    def image(self, picture: Attachment) -> Reply:
+        """A picture in this chat, threaded like a reply."""
+        return replace(self.reply(""), image=picture)
+
     async def tell(
         self,
         session: AsyncSession,

@@ -75,6 +75,9 @@ class Core:
 
     async def _dispatch(self, message: Message, chat: ChatInfo) -> list[Reply]:
         text = message.text
+        if message.attachment is not None and "document" in self.commands.intents:
+            ctx = await self._context(message, chat, None)
+            return await self._run(ctx, self.commands.intents["document"])
         match = _COMMAND.match(text)
         if match:
             return await self._command(message, chat, match.group(1), (match.group(2) or "").strip())

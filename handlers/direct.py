@@ -11,6 +11,7 @@ whose action caused it; the administrators when nobody did) by :mod:`handlers.no
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +27,18 @@ REPORT = "undelivered"
 """The notice kind telling the owner that a message could not be delivered."""
 
 
+@dataclass(frozen=True)
+class Planned:
+    """One message to one person (see :func:`tell`)."""
+
+    user_key: str
+    html: str
+    about: dict[str, Any]
+    owner: str | None
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    once: str | None = None
+
+
 async def tell(
     session: AsyncSession,
     user_key: str,
@@ -35,28 +48,37 @@ async def tell(
     about: dict[str, Any],
     owner: str | None,
     buttons: tuple[tuple[Button, ...], ...] = (),
-) -> None:
+    once: str | None = None,
+) -> bool:
     """Plan ``html`` (with ``buttons``) for ``user_key`` (``platform:id``), due ``at``.
 
     ``about`` says what it is, for the report if it cannot be delivered (``{"what": "request",
-    "id": 12}``); the reader's name is added here."""
-    recipient = await recipients.person(session, user_key)
-    notice = await deliveries.ensure_notice(
-        session,
-        key=f"{KIND}:{uuid.uuid4().hex}",
-        kind=KIND,
-        due_at=at,
-        owner=owner,
-        status=deliveries.EXPANDED,
-        payload={
-            "html": html,
-            "buttons": [[[b.label, b.command] for b in row] for row in buttons],
-            "about": {**about, "to": user_key},
-        },
-    )
-    assert notice is not None
-    inactive = await recipients.inactive(session, [recipient])
-    await deliveries.add_deliveries(session, notice.id, [recipient], at, inactive=inactive)
+    "id": 12}``); the reader's name is added here. ``once`` names a message that must be planned
+    only once (``pledge-request:2027-04:12``): False when it was planned already."""
+    return bool(await tell_many(session, [Planned(user_key, html, about, owner, buttons, once)], at=at))
+
+
+async def tell_many(session: AsyncSession, messages: list[Planned], *, at: datetime) -> int:
+    """:func:`tell` for many messages in a few statements (a round's requests); how many were new."""
+    people = await recipients.people(session, {message.user_key for message in messages})
+    planned = [
+        (
+            {
+                "key": f"{KIND}:{message.once or uuid.uuid4().hex}",
+                "kind": KIND,
+                "owner": message.owner,
+                "payload": {
+                    "html": message.html,
+                    "buttons": [[[b.label, b.command] for b in row] for row in message.buttons],
+                    "about": {**message.about, "to": message.user_key},
+                },
+            },
+            people[message.user_key],
+        )
+        for message in messages
+    ]
+    inactive = await recipients.inactive(session, [recipient for _values, recipient in planned])
+    return len(await deliveries.plan_each(session, planned, at, inactive=inactive))
 
 
 def buttons_of(payload: dict[str, Any]) -> tuple[tuple[Button, ...], ...]:

@@ -23,6 +23,7 @@ from handlers.registry import Registry
 from handlers.roles import privileged_tables
 from storage import audit, erasure, organisations
 from storage.organisations import APPROVED, LEFT, PENDING, REJECTED, Membership, Organisation
+from storage.pledges import erase_reporters
 
 registry = Registry()
 
@@ -88,6 +89,8 @@ _YES = {
 }
 _PUNCTUATION = re.compile(r"[^\w\s]")
 _FORMAT_WORDS = {"csv", "xlsx", "excel"}
+_PLEDGE_WORDS = {"pledges", "compromisos", "pledge", "compromiso"}
+"""``/exportar compromisos WT3``: the pledges instead of the members (see handlers.pledge_commands)."""
 
 
 def stakeholder_label(code: str, *, short: bool = False) -> str:
@@ -259,8 +262,12 @@ async def members(ctx: Context) -> Reply:
     args=N_("WT1-WT4 [csv]"),
     privileged=True,
 )
-async def export(ctx: Context) -> Reply:
+async def export(ctx: Context) -> Reply | list[Reply]:
     words = ctx.args.split()
+    if words and fold(words[0]) in _PLEDGE_WORDS:
+        from handlers.pledge_commands import export_pledges
+
+        return await export_pledges(ctx, words[1:])
     as_csv = any(fold(w) == "csv" for w in words)
     ctx.args = " ".join(w for w in words if fold(w) not in _FORMAT_WORDS)
     table = await secretary_table(ctx, "export")
@@ -347,6 +354,7 @@ async def forget(ctx: Context) -> Reply:
         now = ctx.core.clock.now()
         await organisations.erase_contact(session, organisation_row, now)
         await erasure.forget_person(session, ctx.user)
+        await erase_reporters(session, organisation_row.id)
         await audit.record(session, audit.ERASED_ACTOR, "erase", organisation_row.name, at=now)
     await ctx.end_state()
     ctx.core.forget_cached(ctx.message)

@@ -33,6 +33,15 @@ class User:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file: sent with a reply, or received with a message (a document sent to the bot)."""
+
+    filename: str
+    content: bytes
+    mimetype: str
+
+
+@dataclass(frozen=True)
 class Message:
     chat: Address
     sender: User
@@ -43,6 +52,8 @@ class Message:
     chat_admin: bool | None = None
     """Whether the platform says the sender administers this group (Matrix: may change the
     room's settings); None where the adapter cannot tell cheaply."""
+    attachment: Attachment | None = None
+    """A document that came with the message (its caption, if any, is ``text``)."""
 
 
 @dataclass(frozen=True)
@@ -51,13 +62,6 @@ class Button:
 
     label: str
     command: str
-
-
-@dataclass(frozen=True)
-class Attachment:
-    filename: str
-    content: bytes
-    mimetype: str
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,8 @@ class Reply:
     to: Address | None = None
     buttons: tuple[tuple[Button, ...], ...] = ()
     attachment: Attachment | None = None
+    image: Attachment | None = None
+    """A picture shown in the chat (a PNG chart): a photo on Telegram, an ``m.image`` on Matrix."""
     reply_to: str | None = None
     answer: Answer | None = None
     private_start: str | None = None

@@ -5,8 +5,10 @@ notice falls due, inside the transaction that records its deliveries) and *what*
 per recipient, in the recipient's language and zone, right before sending). Kinds:
 
 - ``reminder``, ``change``, ``cancellation``: a meeting's, to the chats following its table;
-- ``pledge``: the quarterly pledge-reporting reminder, to every following chat and every
-  member organisation's contact;
+- ``pledge``: the quarterly pledge-reporting reminder, to every following chat and the contacts
+  of organisations without pledges on record; it opens the month's reporting round, whose
+  requests, ``pledge-chase`` follow-ups and ``pledge-close`` summaries are messages to one
+  person (see :mod:`handlers.pledge_rounds`);
 - ``broadcast``: a secretary's message (see :mod:`handlers.broadcast`), and its ``report``;
 - ``missed``: what could not be sent in time, to whoever planned it;
 - ``message``: a message to one person (see :mod:`handlers.direct`), planned with its delivery,
@@ -22,7 +24,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import direct, recipients
+from handlers import direct, pledge_rounds, recipients
 from handlers.basics import months
 from handlers.broadcast import audience, broadcast_text, target_label
 from handlers.core import CoreConfig
@@ -59,8 +61,16 @@ async def expand(session: AsyncSession, notice: Notice, now: datetime, config: C
     if kind == "pledge":
         await plan_next_pledge(session, now, config.default_timezone)
         notice.payload = {**notice.payload, "link": (await pledge_schedule(session)).link}
-        everyone = [*await recipients.table_chats(session, None), *await recipients.member_contacts(session, None)]
-        return recipients.unique(everyone)
+        await pledge_rounds.start_round(
+            session, now, config.default_timezone, config.default_language, tables=None, by=None
+        )
+        return await pledge_rounds.reminder_audience(session)
+    if kind == pledge_rounds.CHASE:
+        await pledge_rounds.chase(session, notice, now, config.default_language)
+        return []
+    if kind == pledge_rounds.CLOSE:
+        await pledge_rounds.close(session, notice, now, config.default_language)
+        return []
     if kind == "broadcast":
         return (await audience(session, notice.payload["target"]))[0]
     if kind == "report":
@@ -243,6 +253,12 @@ def _message_about(about: dict[str, Any]) -> str:
         return _("the notice that {organisation} left {table}").format(
             organisation=about["organisation"], table=about["table"]
         )
+    if what == pledge_rounds.REQUEST:
+        return _("the pledge reporting request {period} of {organisation}").format(
+            period=about["period"], organisation=about["organisation"]
+        )
+    if what == "pledge-summary":
+        return _("the pledge reporting summary {period} of {table}").format(period=about["period"], table=about["table"])
     if what == "secretary":
         return _("the notice about the secretaries of {table}").format(table=about["table"])
     return _("a message")

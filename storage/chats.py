@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -78,6 +79,12 @@ async def record_user(
 async def get_user(session: AsyncSession, platform: str, user_id: str) -> SeenUser | None:
     return await session.scalar(
         select(SeenUser).where(SeenUser.platform == platform, SeenUser.user_id == user_id)
+    )
+
+
+async def get_users(session: AsyncSession, platform: str, user_ids: Collection[str]) -> list[SeenUser]:
+    return list(
+        await session.scalars(select(SeenUser).where(SeenUser.platform == platform, SeenUser.user_id.in_(list(user_ids))))
     )
 
 

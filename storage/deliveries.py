@@ -48,7 +48,7 @@ OPEN: tuple[str, ...] = (PENDING, SENDING, RETRY)
 WAITING: tuple[str, ...] = (PENDING, RETRY)
 """Delivery statuses the sender may claim."""
 
-NEVER_EXPIRE: tuple[str, ...] = ("recur",)
+NEVER_EXPIRE: tuple[str, ...] = ("recur", "pledge-chase", "pledge-close")
 """Notice kinds that are internal work, done however late."""
 
 
@@ -139,6 +139,40 @@ async def ensure_notice(
     if status != DRAFT:
         mark_planned(session)
     return notice
+
+
+async def plan_each(
+    session: AsyncSession,
+    planned: list[tuple[dict[str, Any], Recipient]],
+    due_at: datetime,
+    *,
+    inactive: Collection[str] = (),
+) -> list[str]:
+    """Many notices with one delivery each, already expanded, in a few statements: each
+    ``(notice values, recipient)`` whose ``key`` is new. Returns the keys planned (the others
+    were planned before)."""
+    keys = [values["key"] for values, _recipient in planned]
+    existing = set(await session.scalars(select(Notice.key).where(Notice.key.in_(keys)))) if keys else set()
+    new = [(values, recipient) for values, recipient in planned if values["key"] not in existing]
+    if not new:
+        return []
+    rows = [
+        {"status": EXPANDED, "due_at": due_at, "reported": False, "created_at": utcnow(), **values}
+        for values, _recipient in new
+    ]
+    inserted = await session.execute(insert(Notice).returning(Notice.id, Notice.key), rows)
+    ids = {key: notice_id for notice_id, key in inserted}
+    await session.execute(insert(DeliveryRecord), [
+        {
+            "notice_id": ids[values["key"]], "recipient": recipient.key, "platform": recipient.platform,
+            "chat_id": recipient.chat_id, "user_id": recipient.user_id, "language": recipient.language,
+            "status": BLOCKED if recipient.key in inactive else PENDING,
+            "error": "chat inactive" if recipient.key in inactive else "", "attempts": 0, "next_attempt_at": due_at,
+        }
+        for values, recipient in new
+    ])
+    mark_planned(session)
+    return [values["key"] for values, _recipient in new]
 
 
 async def get_notice(session: AsyncSession, notice_id: int) -> Notice | None:

@@ -13,10 +13,13 @@ from bot.adapters.base import Delivery, Hub, Status
 from handlers.core import Core
 from handlers.i18n import _, use_locale
 from handlers.markup import plain
-from handlers.message import Address, Message, Reply, User
+from handlers.message import Address, Attachment, Message, Reply, User
 from handlers.registry import Command
 
 PLATFORM = "console"
+
+
+FILE_PREFIX = ":file "
 
 
 class ConsoleAdapter:
@@ -45,12 +48,19 @@ class ConsoleAdapter:
         """On a terminal: a greeting, a note when a dialogue was left open, a prompt after each answer."""
 
     def message(self, text: str, user_id: str | None = None, language_code: str | None = None) -> Message:
+        """A line typed by ``user_id``; ``:file PATH`` sends that file, as a document sent to the bot."""
         user = user_id or self.user_id
+        attachment = None
+        if text.startswith(FILE_PREFIX):
+            path = Path(text.removeprefix(FILE_PREFIX).strip())
+            content = path.read_bytes() if path.is_file() else b""
+            attachment, text = Attachment(path.name, content, ""), ""
         return Message(
             Address(PLATFORM, chat_id=user),
             User(PLATFORM, user, name=user, language_code=language_code),
             text,
             private=True,
+            attachment=attachment,
         )
 
     async def ask(self, text: str, user_id: str | None = None) -> list[Reply]:
@@ -83,11 +93,12 @@ class ConsoleAdapter:
         lines = [plain(reply.html)]
         for row in reply.buttons:
             lines.append("  ".join(f"[{b.label} → {b.command}]" for b in row))
-        if reply.attachment is not None:
-            self.files_dir.mkdir(parents=True, exist_ok=True)
-            path = self.files_dir / reply.attachment.filename
-            path.write_bytes(reply.attachment.content)
-            lines.append(f"📎 {path}")
+        for saved, mark in ((reply.attachment, "📎"), (reply.image, "🖼")):
+            if saved is not None:
+                self.files_dir.mkdir(parents=True, exist_ok=True)
+                path = self.files_dir / saved.filename
+                path.write_bytes(saved.content)
+                lines.append(f"{mark} {path}")
         to = reply.to
         if to is not None and (to.chat_id or to.user_id) != self.user_id:
             lines[0] = f"→ {to.chat_id or to.user_id}: {lines[0]}"

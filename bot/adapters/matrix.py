@@ -19,21 +19,25 @@ from typing import Any
 from uuid import uuid4
 
 from nio import (
+    DownloadResponse,
     InviteInfo,
     JoinResponse,
     LocalProtocolError,
     MatrixRoom,
     MegolmEvent,
     MessageDirection,
+    RoomEncryptedFile,
     RoomGetEventResponse,
     RoomGetStateResponse,
     RoomMessagesResponse,
+    RoomMessageFile,
     RoomMessageText,
     RoomSendResponse,
     SyncError,
     SyncResponse,
     UploadResponse,
 )
+from nio.crypto import decrypt_attachment
 from nio.exceptions import EncryptionError
 
 from bot.adapters.base import Delivery, Hub, Status
@@ -82,6 +86,8 @@ REMEMBERED = 2000
 """How many recent events the adapter remembers (askers, threads, answered ids, undecryptable)."""
 DRAIN_SECONDS = 10.0
 UNKNOWN_ROOM_WAIT = 5.0
+MAX_DOCUMENT = 5_000_000
+"""Files sent to the bot larger than this are not downloaded (the core answers that the file is empty)."""
 """How long a send to a room missing from our state waits for a sync (a room just joined)."""
 
 
@@ -221,6 +227,11 @@ class MatrixAdapter:
             self._synced.notify_all()
 
     def _take(self, room: MatrixRoom, event: object, batch: Batch | None) -> None:
+        if isinstance(event, (RoomMessageFile, RoomEncryptedFile)) and is_direct(room):
+            if event.sender != self.client.user_id and event.event_id not in self._seen:
+                _remember(self._seen, event.event_id, None)
+                self._queues.put(room.room_id, partial(self._document, room, event), batch)
+            return
         message = self._message(room, event)
         if message is not None:
             self._queues.put(room.room_id, partial(self._dispatch, message), batch)
@@ -248,6 +259,32 @@ class MatrixAdapter:
             if root:
                 _remember(self._threads, event.event_id, root)
         return message
+
+    async def _document(self, room: MatrixRoom, event: RoomMessageFile | RoomEncryptedFile) -> None:
+        """A file sent to the bot in a direct room, downloaded (and decrypted) for the core."""
+        content = event.source.get("content") or {}
+        info = content.get("info") or {}
+        size = info.get("size") or 0
+        data = b""
+        if size <= MAX_DOCUMENT:
+            try:
+                response = await persist(partial(self.client.download, event.url), patience=30)
+            except NETWORK_ERRORS:
+                log.warning("could not download file %s from %s", event.event_id, event.sender)
+                return
+            if not isinstance(response, DownloadResponse):
+                log.warning("could not download file %s: %s", event.event_id, response)
+                return
+            data = response.body
+            if isinstance(event, RoomEncryptedFile):
+                data = decrypt_attachment(data, event.key["k"], event.hashes["sha256"], event.iv)
+        sender = User(PLATFORM, event.sender, name=room.user_name(event.sender) or event.sender, username=event.sender)
+        filename = str(content.get("filename") or event.body or "file")
+        attachment = Attachment(filename, data, str(info.get("mimetype") or ""))
+        await self._dispatch(
+            Message(Address(PLATFORM, chat_id=room.room_id), sender, "", private=True,
+                    message_id=event.event_id, attachment=attachment)
+        )
 
     async def _dispatch(self, message: Message) -> None:
         assert self._hub is not None
@@ -412,6 +449,8 @@ class MatrixAdapter:
                     break
         if reply.attachment is not None and delivery.status is Status.SENT:
             delivery = await self._send_file(room, reply.attachment, reply.key)
+        if reply.image is not None and delivery.status is Status.SENT:
+            delivery = await self._send_file(room, reply.image, f"{reply.key}-image" if reply.key else None, "m.image")
         if reply.private_start and group and delivery.status is Status.SENT:
             self._spawn(self._start_private(room_id, reply.reply_to, reply.private_start))
         return delivery
@@ -432,7 +471,9 @@ class MatrixAdapter:
             return Delivery(Status.SENT, message_id=response.event_id)
         return _failure(response)
 
-    async def _send_file(self, room: MatrixRoom, attachment: Attachment, key: str | None) -> Delivery:
+    async def _send_file(
+        self, room: MatrixRoom, attachment: Attachment, key: str | None, msgtype: str = "m.file"
+    ) -> Delivery:
         keys: dict[str, Any] | None = None
 
         async def upload() -> object:
@@ -452,7 +493,7 @@ class MatrixAdapter:
             return Delivery(Status.RETRY, error=f"homeserver unreachable: {error!r}")
         if not isinstance(response, UploadResponse):
             return _failure(response)
-        content = file_message(attachment, response.content_uri, keys)
+        content = file_message(attachment, response.content_uri, keys, msgtype)
         return await self._send_event(room.room_id, content, f"{key}-file" if key else None)
 
     async def _start_private(self, room_id: str, question: str | None, command: str) -> None:

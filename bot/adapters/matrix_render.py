@@ -93,10 +93,13 @@ def _notice_content(
     return content
 
 
-def file_message(attachment: Attachment, uri: str, keys: dict[str, Any] | None) -> dict[str, Any]:
-    """``m.file`` content; in an encrypted room the upload is encrypted and ``file`` holds its keys."""
+def file_message(
+    attachment: Attachment, uri: str, keys: dict[str, Any] | None, msgtype: str = "m.file"
+) -> dict[str, Any]:
+    """``m.file`` (or ``m.image``) content; in an encrypted room the upload is encrypted and
+    ``file`` holds its keys."""
     content: dict[str, Any] = {
-        "msgtype": "m.file",
+        "msgtype": msgtype,
         "body": attachment.filename,
         "filename": attachment.filename,
         "info": {"mimetype": attachment.mimetype, "size": len(attachment.content)},

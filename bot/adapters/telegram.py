@@ -66,13 +66,15 @@ from bot.config import Settings
 from handlers.core import fold
 from handlers.i18n import LANGUAGES, _, normalize_language, use_locale
 from handlers.markup import split_html, utf16_len
-from handlers.message import Address, Message, Reply, User
+from handlers.message import Address, Attachment, Message, Reply, User
 from handlers.registry import Command
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
 MAX_TEXT = 4096
+MAX_DOCUMENT = 5_000_000
+"""Files larger than this are not downloaded (the core answers that the file is empty)."""
 MAX_CALLBACK_DATA = 64
 ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY)
 STALE_GROUP_MESSAGE = timedelta(hours=1)
@@ -203,6 +205,8 @@ class TelegramAdapter:
     async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.callback_query is not None:
             message = await self._pressed(update)
+        elif update.message is not None and update.message.document is not None:
+            message = await self._document(update.message)
         elif update.message is not None:
             message = self._received(update.message)
         else:
@@ -229,6 +233,24 @@ class TelegramAdapter:
             private=private,
             message_id=str(msg.message_id),
             chat_title=msg.chat.title,
+        )
+
+    async def _document(self, msg: TgMessage) -> Message | None:
+        """A file sent to the bot in a private chat (in groups, files are the members' own)."""
+        sender, document = msg.from_user, msg.document
+        if sender is None or sender.is_bot or document is None or msg.chat.type != ChatType.PRIVATE:
+            return None
+        if (document.file_size or 0) > MAX_DOCUMENT:
+            content = b""
+        else:
+            content = bytes(await (await document.get_file()).download_as_bytearray())
+        return Message(
+            chat=Address(PLATFORM, chat_id=str(msg.chat.id)),
+            sender=_user(sender),
+            text=msg.caption or "",
+            private=True,
+            message_id=str(msg.message_id),
+            attachment=Attachment(document.file_name or "file", content, document.mime_type or ""),
         )
 
     def _text_for_bot(self, msg: TgMessage, private: bool) -> str | None:
@@ -340,6 +362,8 @@ class TelegramAdapter:
         if reply.attachment is not None:
             attachment = reply.attachment
             calls.append(partial(bot.send_document, chat_id, attachment.content, filename=attachment.filename))
+        if reply.image is not None:
+            calls.append(partial(bot.send_photo, chat_id, reply.image.content, filename=reply.image.filename))
         keyboard = await self._keyboard(reply, chat_id)
         threaded = (
             ReplyParameters(int(reply.reply_to), allow_sending_without_reply=True)

@@ -11,7 +11,7 @@ from storage.db import Database, alembic_config
 
 def test_one_head() -> None:
     heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
-    assert heads == ["0005_hardening"]
+    assert heads == ["0006_pledges"]
 
 
 async def test_upgrade_downgrade_upgrade(database_url: str) -> None:
@@ -34,7 +34,7 @@ async def test_upgrade_downgrade_upgrade(database_url: str) -> None:
         await db.migrate()
         async with db.engine.begin() as connection:
             assert await connection.run_sync(tables) == created
-        assert {"chats", "organisations", "meetings", "audit"} <= created
+        assert {"chats", "organisations", "meetings", "audit", "pledges", "pledge_rounds", "pledge_reports"} <= created
     finally:
         await db.close()
 
