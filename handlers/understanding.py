@@ -41,6 +41,8 @@ MAX_CHARS = 1200
 MAX_WORDS = 160
 #: Below this vote the best label is noise (a single common word): the message is unknown.
 MIN_VOTE = 2.5
+#: Below this share of its words explained by the nearest examples, a message is off-topic.
+MIN_COVERAGE = 0.2
 #: The runner-up must stay under this share of the winner's vote for a confident answer.
 CONFIDENT_RATIO = 0.6
 #: A topic after a named table must reach this vote to make the question an objective one.
@@ -139,27 +141,28 @@ class Engine:
                 break
         return numbers, i
 
-    def references(self, words: list[str], phrases: tuple[Phrase, ...]) -> tuple[list[int], int]:
-        """Numbers written after one of the phrases ("objetivo 10 y 13"), and where the last ends."""
+    def references(self, words: list[str], phrases: tuple[Phrase, ...]) -> tuple[list[int], list[tuple[int, int]]]:
+        """Numbers written after one of the phrases ("objetivo 10 y 13"), and the spans they fill."""
         found: list[int] = []
-        end, position = 0, 0
+        spans: list[tuple[int, int]] = []
+        position = 0
         while (match := find_phrase(words, phrases, position)) is not None:
             numbers, stop = self.numbers_after(words, match[1])
             found += [n for n in numbers if n not in found]
             if numbers:
-                end = stop
+                spans.append((match[0], stop))
             position = match[1]
-        return found, end
+        return found, spans
 
-    def named_tables(self, words: list[str]) -> tuple[list[str], int]:
+    def named_tables(self, words: list[str]) -> tuple[list[str], list[tuple[int, int]]]:
         found: list[str] = []
-        end = 0
+        spans: list[tuple[int, int]] = []
         for phrase, code in self.table_names.items():
             match = find_phrase(words, (phrase,))
-            if match and code not in found:
-                found.append(code)
-                end = max(end, match[1])
-        return found, end
+            if match:
+                found += [code] if code not in found else []
+                spans.append(match)
+        return found, spans
 
     def excluded(self, words: list[str]) -> list[bool]:
         """Which words belong to a part the member excludes ("not X", "X rather than Y")."""
@@ -186,18 +189,20 @@ class Engine:
                     marks[start:i] = [True] * (i - start)
         return marks
 
-    def votes(self, words: list[str]) -> dict[str, float]:
-        """Label votes for the words the member wants; labels of the excluded part lose."""
+    def votes(self, words: list[str]) -> tuple[dict[str, float], float]:
+        """Label votes for the words the member wants (labels of the excluded part lose), and coverage."""
         marks = self.excluded(words)
         kept = [w for w, m in zip(words, marks) if not m]
-        votes = self.model.scores(kept) or self.model.scores(words)
+        votes, coverage = self.model.scores(kept)
+        if not votes:
+            return self.model.scores(words)
         excluded = [w for w, m in zip(words, marks) if m]
         if excluded and len(votes) > 1:
-            for label in list(self.model.scores(excluded))[:1]:
+            for label in list(self.model.scores(excluded)[0])[:1]:
                 if label in votes:
                     votes[label] *= EXCLUDED_FACTOR
             votes = dict(sorted(votes.items(), key=lambda kv: -kv[1]))
-        return votes
+        return votes, coverage
 
     def intent_of(self, label: str) -> tuple[str, str | None]:
         kind = label.split(":")[0]
@@ -210,17 +215,17 @@ class Engine:
         language = self.language(words)
         if not content_words(words, self.lexicon):
             return Understanding("unknown", language=language)
-        numbered, objective_end = self.references(words, self.lexicon.objective_words)
+        numbered, _spans = self.references(words, self.lexicon.objective_words)
         if numbered:
             valid = tuple(n for n in numbered if n in self.knowledge.objectives)[:3]
             return Understanding("objective", valid, self.tables_of(valid), bool(valid), language)
-        table_numbers, table_end = self.references(words, self.lexicon.table_words)
-        named, named_end = self.named_tables(words)
-        tables = [f"WT{n}" for n in table_numbers if 1 <= n <= 4] + named
-        votes = self.votes(words)
+        table_numbers, spans = self.references(words, self.lexicon.table_words)
+        named, named_spans = self.named_tables(words)
+        tables = list(dict.fromkeys([f"WT{n}" for n in table_numbers if 1 <= n <= 4] + named))
         if tables:
-            return self.about_table(words, tables, max(table_end, named_end), votes, language)
-        if not votes or next(iter(votes.values())) < MIN_VOTE:
+            return self.about_table(words, tables, spans + named_spans, language)
+        votes, coverage = self.votes(words)
+        if not votes or next(iter(votes.values())) < MIN_VOTE or coverage < MIN_COVERAGE:
             return Understanding("unknown", language=language)
         return self.from_votes(votes, language)
 
@@ -239,13 +244,15 @@ class Engine:
         return Understanding(intent, (), (), confident, language, answer, alternatives)
 
     def about_table(
-        self, words: list[str], tables: list[str], end: int, votes: dict[str, float], language: str | None
+        self, words: list[str], tables: list[str], spans: list[tuple[int, int]], language: str | None
     ) -> Understanding:
-        """A named table: its meeting, joining it, a topic asked after it, or the table itself."""
-        intent, answer = self.intent_of(next(iter(votes), "unknown"))
+        """A named table: its meetings, joining it, a topic asked after it, or the table itself."""
+        named = set().union(*(range(a, b) for a, b in spans))
+        rest, _coverage = self.votes([w for i, w in enumerate(words) if i not in named])
+        intent, answer = self.intent_of(next(iter(rest), "unknown"))
         if intent in ("meetings", "register"):
             return Understanding(intent, (), tuple(tables), True, language, answer)
-        topic = self.model.scores(words[end:])
+        topic, _coverage = self.model.scores(words[max(b for _a, b in spans) :])
         best = next(iter(topic), "")
         if best.startswith("objective:") and topic[best] >= TOPIC_AFTER_TABLE:
             numbers = tuple(int(l.split(":")[1]) for l in topic if l.startswith("objective:"))[:3]

@@ -21,9 +21,10 @@ when they are close enough; stems (Snowball) bring inflections together.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -41,6 +42,8 @@ INTENTS_FILE = NLU_DATA / "intents.toml"
 #: How many nearest sentences vote, and how fast a vote fades with rank.
 NEIGHBOURS = 12
 RANK_DECAY = 0.8
+#: How many of the best sentences must explain a message's words.
+COVERAGE_DOCS = 12
 #: How close (rapidfuzz ratio, 0-100) an unknown word must be to a known one to stand for it.
 TYPO_CUTOFF = 84.0
 _EXAMPLE_NAME = re.compile(r"^(objective)_(\d+)$|^(table)_([A-Z0-9]+)$|^intent_(\w+)$")
@@ -79,7 +82,10 @@ def example_documents(directory: Path = EXAMPLES_DIR) -> list[Document]:
 
 
 def knowledge_documents(knowledge: Knowledge) -> list[Document]:
-    """Titles, short lines, summaries and keywords of objectives; names and keywords of tables."""
+    """Titles, short lines, summaries and keywords of objectives; the keywords naming each table.
+
+    Table names are left out: they hold topic words ("Inclusion of migrants") that belong to
+    the objectives, while a table's keywords name the table itself ("inclusion table")."""
     docs: list[Document] = []
     for number, o in knowledge.objectives.items():
         label = f"objective:{number}"
@@ -88,7 +94,7 @@ def knowledge_documents(knowledge: Knowledge) -> list[Document]:
             docs += [Document(label, t, lang) for t in texts]
     for code, t in knowledge.tables.items():
         for lang in ("en", "es"):
-            docs += [Document(f"table:{code}", text, lang) for text in (t.name(lang), *t.keywords(lang))]
+            docs += [Document(f"table:{code}", text, lang) for text in t.keywords(lang)]
     return docs
 
 
@@ -115,6 +121,10 @@ class Model:
                 corpus.append(features(content, self.stem))
                 labels.append(doc.label)
         self.vocabulary = {f: i for i, f in enumerate(dict.fromkeys(f for doc in corpus for f in doc))}
+        self.doc_features = [frozenset(doc) for doc in corpus]
+        frequency = Counter(f for doc in self.doc_features for f in doc)
+        self.max_idf = math.log(len(corpus) + 1)
+        self.idf = {f: math.log((len(corpus) + 1) / n) for f, n in frequency.items()}
         self.known_words = sorted(w for w in words if w.isalpha() and len(w) > 3)
         self.labels = np.array(labels)
         self.index = bm25s.BM25()
@@ -132,22 +142,32 @@ class Model:
         found = process.extractOne(word, self.known_words, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
         return found[0] if found else word
 
-    def features(self, words: list[str]) -> list[str]:
-        content = [self.spelling(w) for w in content_words(words, self.lexicon)]
-        return features(content, self.stem)
+    def scores(self, words: list[str]) -> tuple[dict[str, float], float]:
+        """Label -> vote of the nearest sentences, and how much of the message they explain.
 
-    def scores(self, words: list[str]) -> dict[str, float]:
-        """Label -> vote of the nearest sentences (empty when no word is known)."""
-        ids = [self.vocabulary[f] for f in dict.fromkeys(self.features(words)) if f in self.vocabulary]
+        The second value (0-1) is the idf-weighted share of the message's words found in
+        the best sentences: low when the message is about something the data never
+        mentions ("my car broke down"), whatever label wins the vote."""
+        content = [self.spelling(w) for w in content_words(words, self.lexicon)]
+        query = list(dict.fromkeys(features(content, self.stem)))
+        ids = [self.vocabulary[f] for f in query if f in self.vocabulary]
         if not ids:
-            return {}
+            return {}, 0.0
         doc_scores = self.index.get_scores(ids)
         count = min(NEIGHBOURS, len(doc_scores))
         best = np.argpartition(-doc_scores, count - 1)[:count]
-        best = best[np.argsort(-doc_scores[best])]
+        best = [int(i) for i in best[np.argsort(-doc_scores[best])] if doc_scores[i] > 0]
         votes: dict[str, float] = defaultdict(float)
         for rank, i in enumerate(best):
-            if doc_scores[i] <= 0:
-                break
             votes[str(self.labels[i])] += float(doc_scores[i]) * RANK_DECAY**rank
-        return dict(sorted(votes.items(), key=lambda kv: -kv[1]))
+        return dict(sorted(votes.items(), key=lambda kv: -kv[1])), self._coverage(content, best[:COVERAGE_DOCS])
+
+    def _coverage(self, content: list[str], docs: list[int]) -> float:
+        found = frozenset().union(*(self.doc_features[i] for i in docs)) if docs else frozenset()
+        total = explained = 0.0
+        for word in dict.fromkeys(content):
+            stems = self.stem(word)
+            weight = max((self.idf.get(s, self.max_idf) for s in stems), default=self.max_idf)
+            total += weight
+            explained += weight if any(s in found for s in stems) else 0.0
+        return explained / total if total else 0.0

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import snowballstemmer
+import Stemmer as pystemmer
 
 from handlers.knowledge import fold
 
@@ -104,10 +104,10 @@ def tokens(text: str, lexicon: Lexicon) -> list[str]:
 
 
 class Stemmer:
-    """Every language's Snowball stem of a word: the same word may be either language."""
+    """Every language's Snowball stem of a word (PyStemmer): the same word may be either language."""
 
     def __init__(self, names: tuple[str, ...]) -> None:
-        self._stemmers = [snowballstemmer.stemmer(name) for name in names]
+        self._stemmers = [pystemmer.Stemmer(name) for name in names]
         self._cache: dict[str, tuple[str, ...]] = {}
 
     def __call__(self, word: str) -> tuple[str, ...]:
