@@ -47,6 +47,8 @@ MIN_COVERAGE = 0.2
 CONFIDENT_RATIO = 0.6
 #: A topic after a named table must reach this vote to make the question an objective one.
 TOPIC_AFTER_TABLE = 6.0
+#: An objective of the winning table this close behind it makes the question a topic one.
+OWN_TOPIC_RATIO = 0.5
 #: Votes of a label the member excluded are multiplied by this.
 EXCLUDED_FACTOR = 0.1
 #: How sure the language guess must be (sum of per-word log-odds).
@@ -231,6 +233,7 @@ class Engine:
 
     def from_votes(self, votes: dict[str, float], language: str | None) -> Understanding:
         labels = list(votes)
+        labels = self.topic_before_table(votes, labels)
         intent, answer = self.intent_of(labels[0])
         runner_up = votes[labels[1]] if len(labels) > 1 else 0.0
         confident = runner_up < CONFIDENT_RATIO * votes[labels[0]]
@@ -242,6 +245,18 @@ class Engine:
             codes = tuple(l.split(":")[1] for l in labels if l.startswith("table:"))[:3]
             return Understanding("table", (), () if answer else codes, confident, language, answer, alternatives)
         return Understanding(intent, (), (), confident, language, answer, alternatives)
+
+    def topic_before_table(self, votes: dict[str, float], labels: list[str]) -> list[str]:
+        """A table that wins with one of its own objectives close behind is "which table works on X": X."""
+        if not labels[0].startswith("table:"):
+            return labels
+        code = labels[0].split(":")[1]
+        for label in labels[1:]:
+            if label.startswith("objective:") and self.knowledge.objectives[int(label.split(":")[1])].table == code:
+                if votes[label] >= OWN_TOPIC_RATIO * votes[labels[0]]:
+                    return [label] + [l for l in labels if l != label]
+                break
+        return labels
 
     def about_table(
         self, words: list[str], tables: list[str], spans: list[tuple[int, int]], language: str | None

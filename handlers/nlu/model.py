@@ -39,9 +39,11 @@ from handlers.nlu.text import NLU_DATA, Lexicon, Stemmer, content_words, feature
 EXAMPLES_DIR = NLU_DATA / "examples"
 INTENTS_FILE = NLU_DATA / "intents.toml"
 
-#: How many nearest sentences vote, and how fast a vote fades with rank.
-NEIGHBOURS = 12
-RANK_DECAY = 0.8
+#: How many nearest sentences vote, and how fast a vote fades with rank; then how much the
+#: label's whole bag of sentences (one BM25 document per label) adds, relative to the best vote.
+NEIGHBOURS = 20
+RANK_DECAY = 0.85
+LABEL_WEIGHT = 2.0
 #: How many of the best sentences must explain a message's words.
 COVERAGE_DOCS = 12
 #: How close (rapidfuzz ratio, 0-100) an unknown word must be to a known one to stand for it.
@@ -130,6 +132,14 @@ class Model:
         self.index = bm25s.BM25()
         ids = [[self.vocabulary[f] for f in doc] for doc in corpus]
         self.index.index(bm25s.tokenization.Tokenized(ids=ids, vocab=self.vocabulary), show_progress=False)
+        grouped: dict[str, list[int]] = defaultdict(list)
+        for label, doc in zip(labels, ids):
+            grouped[label] += doc
+        self.label_names = list(grouped)
+        self.label_index = bm25s.BM25()
+        self.label_index.index(
+            bm25s.tokenization.Tokenized(ids=list(grouped.values()), vocab=self.vocabulary), show_progress=False
+        )
 
     def knows(self, word: str) -> bool:
         return any(s in self.vocabulary for s in self.stem(word))
@@ -160,6 +170,12 @@ class Model:
         votes: dict[str, float] = defaultdict(float)
         for rank, i in enumerate(best):
             votes[str(self.labels[i])] += float(doc_scores[i]) * RANK_DECAY**rank
+        if votes:
+            label_scores = self.label_index.get_scores(ids)
+            scale = max(votes.values()) / max(float(label_scores.max()), 1e-9)
+            for name, score in zip(self.label_names, label_scores):
+                if score > 0:
+                    votes[name] += LABEL_WEIGHT * scale * float(score)
         return dict(sorted(votes.items(), key=lambda kv: -kv[1])), self._coverage(content, best[:COVERAGE_DOCS])
 
     def _coverage(self, content: list[str], docs: list[int]) -> float:
