@@ -49,8 +49,6 @@ CONFIDENT_RATIO = 0.6
 TOPIC_AFTER_TABLE = 6.0
 #: An objective of the winning table this close behind it makes the question a topic one.
 OWN_TOPIC_RATIO = 0.5
-#: Votes of a label the member excluded are multiplied by this.
-EXCLUDED_FACTOR = 0.1
 #: How sure the language guess must be (sum of per-word log-odds).
 LANGUAGE_MARGIN = 1.0
 
@@ -192,18 +190,21 @@ class Engine:
         return marks
 
     def votes(self, words: list[str]) -> tuple[dict[str, float], float]:
-        """Label votes for the words the member wants (labels of the excluded part lose), and coverage."""
+        """Label votes and coverage of the words the member wants.
+
+        Only the words outside excluded parts vote; the label the excluded part points to
+        is dropped from the runners-up, unless the rest points to it too (then the member
+        was adding detail to one topic: "sent back with nothing, no job, no house")."""
         marks = self.excluded(words)
         kept = [w for w, m in zip(words, marks) if not m]
         votes, coverage = self.model.scores(kept)
         if not votes:
             return self.model.scores(words)
         excluded = [w for w, m in zip(words, marks) if m]
-        if excluded and len(votes) > 1:
-            for label in list(self.model.scores(excluded)[0])[:1]:
-                if label in votes:
-                    votes[label] *= EXCLUDED_FACTOR
-            votes = dict(sorted(votes.items(), key=lambda kv: -kv[1]))
+        if excluded:
+            dropped = next(iter(self.model.scores(excluded)[0]), None)
+            if dropped != next(iter(votes)):
+                votes.pop(dropped, None)
         return votes, coverage
 
     def intent_of(self, label: str) -> tuple[str, str | None]:
