@@ -32,7 +32,7 @@ from handlers.knowledge import load_knowledge
 from handlers.nlu.model import Model, example_documents, knowledge_documents, load_intents
 from handlers.nlu.text import PUNCTUATION, Phrase, content_words, find_phrase, load_lexicon, tokens
 
-__all__ = ["INTENTS", "Understanding", "detect_language", "understand"]
+__all__ = ["INTENTS", "Understanding", "detect_language", "number_list", "understand"]
 
 INTENTS = ("objective", "table", "register", "meetings", "help", "unknown")
 
@@ -63,7 +63,8 @@ class Understanding:
     intent with nothing listed asks for the whole list.  ``confident`` is False when the
     bot should say it is unsure; ``alternatives`` then names the runner-up labels
     ("objective:10", "table:WT2", or an intent name such as "help" or "unknown").
-    ``answer`` says which reply of the intent is meant ("greeting", "about_gcm", "list"...).
+    ``answer`` says which reply of the intent is meant ("greeting", "about_gcm", "count",
+    "list"; "numbers" when objectives were named by number, so all of them are answered).
     ``language`` is "es"/"en" when the text's language is clear, else None.
     """
 
@@ -221,7 +222,7 @@ class Engine:
         numbered, _spans = self.references(words, self.lexicon.objective_words)
         if numbered:
             valid = tuple(n for n in numbered if n in self.knowledge.objectives)[:3]
-            return Understanding("objective", valid, self.tables_of(valid), bool(valid), language)
+            return Understanding("objective", valid, self.tables_of(valid), bool(valid), language, "numbers")
         table_numbers, spans = self.references(words, self.lexicon.table_words)
         named, named_spans = self.named_tables(words)
         tables = list(dict.fromkeys([f"WT{n}" for n in table_numbers if 1 <= n <= 4] + named))
@@ -239,12 +240,14 @@ class Engine:
         runner_up = votes[labels[1]] if len(labels) > 1 else 0.0
         confident = runner_up < CONFIDENT_RATIO * votes[labels[0]]
         alternatives = () if confident else tuple(labels[1:3])
+        if answer == "list":
+            return Understanding(intent, (), (), confident, language, answer, alternatives)
         if intent == "objective":
             numbers = tuple(int(l.split(":")[1]) for l in labels if l.startswith("objective:"))[:3]
             return Understanding("objective", numbers, self.tables_of(numbers), confident, language, None, alternatives)
         if intent == "table":
             codes = tuple(l.split(":")[1] for l in labels if l.startswith("table:"))[:3]
-            return Understanding("table", (), () if answer else codes, confident, language, answer, alternatives)
+            return Understanding("table", (), codes, confident, language, None, alternatives)
         return Understanding(intent, (), (), confident, language, answer, alternatives)
 
     def topic_before_table(self, votes: dict[str, float], labels: list[str]) -> list[str]:
@@ -302,6 +305,14 @@ def understand(text: str) -> Understanding:
     if not isinstance(text, str):
         return Understanding("unknown")
     return engine().understand(text)
+
+
+def number_list(text: str) -> list[int] | None:
+    """The numbers of a text that is only a list of numbers ("10 13", "10 y 13", "ten and 13"), else None."""
+    e = engine()
+    words = [w for w in tokens(text[:MAX_CHARS], e.lexicon) if w not in PUNCTUATION]
+    numbers, end = e.numbers_after(words, 0)
+    return numbers if numbers and end == len(words) else None
 
 
 def detect_language(text: str) -> str | None:

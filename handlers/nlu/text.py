@@ -120,8 +120,9 @@ class Stemmer:
 
 
 def content_words(words: list[str], lexicon: Lexicon) -> list[str]:
-    """The words that can carry meaning: no punctuation, no stopwords."""
-    return [w for w in words if w not in PUNCTUATION and w not in lexicon.stopwords]
+    """The words that can carry meaning: no punctuation, no stopwords, no bare numbers
+    (numbers name objectives and tables only after their word, see ``references``)."""
+    return [w for w in words if w not in PUNCTUATION and w not in lexicon.stopwords and not w.isdigit()]
 
 
 def features(words: list[str], stem: Stemmer) -> list[str]:
