@@ -45,10 +45,12 @@ MIN_VOTE = 2.5
 MIN_COVERAGE = 0.2
 #: The runner-up must stay under this share of the winner's vote for a confident answer.
 CONFIDENT_RATIO = 0.6
+#: Around a named table, meeting or joining words must beat the runner-up by this factor.
+TABLE_INTENT_MARGIN = 1.25
 #: A topic after a named table must reach this vote to make the question an objective one.
 TOPIC_AFTER_TABLE = 6.0
-#: An objective of the winning table this close behind it makes the question a topic one.
-OWN_TOPIC_RATIO = 0.5
+#: The best three objectives together reaching this share of a winning table make it a topic question.
+OWN_TOPIC_RATIO = 1.0
 #: How sure the language guess must be (sum of per-word log-odds).
 LANGUAGE_MARGIN = 1.0
 
@@ -148,7 +150,10 @@ class Engine:
         spans: list[tuple[int, int]] = []
         position = 0
         while (match := find_phrase(words, phrases, position)) is not None:
-            numbers, stop = self.numbers_after(words, match[1])
+            after = match[1]
+            while after < len(words) and (words[after] in self.lexicon.number_words or words[after] == "."):
+                after += 1
+            numbers, stop = self.numbers_after(words, after)
             found += [n for n in numbers if n not in found]
             if numbers:
                 spans.append((match[0], stop))
@@ -251,15 +256,16 @@ class Engine:
         return Understanding(intent, (), (), confident, language, answer, alternatives)
 
     def topic_before_table(self, votes: dict[str, float], labels: list[str]) -> list[str]:
-        """A table that wins with one of its own objectives close behind is "which table works on X": X."""
+        """A table that wins by a little over the objectives together is "which table works on X": X.
+
+        Every table example says "mesa"/"table", so the six table labels share those votes
+        among few labels while the 23 objectives split theirs; the objectives are compared
+        together (their best three) with the table."""
         if not labels[0].startswith("table:"):
             return labels
-        code = labels[0].split(":")[1]
-        for label in labels[1:]:
-            if label.startswith("objective:") and self.knowledge.objectives[int(label.split(":")[1])].table == code:
-                if votes[label] >= OWN_TOPIC_RATIO * votes[labels[0]]:
-                    return [label] + [l for l in labels if l != label]
-                break
+        topics = [l for l in labels if l.startswith("objective:")][:3]
+        if topics and sum(votes[l] for l in topics) >= OWN_TOPIC_RATIO * votes[labels[0]]:
+            return [topics[0]] + [l for l in labels if l != topics[0]]
         return labels
 
     def about_table(
@@ -268,8 +274,10 @@ class Engine:
         """A named table: its meetings, joining it, a topic asked after it, or the table itself."""
         named = set().union(*(range(a, b) for a, b in spans))
         rest, _coverage = self.votes([w for i, w in enumerate(words) if i not in named])
+        ranked = list(rest.values())
         intent, answer = self.intent_of(next(iter(rest), "unknown"))
-        if intent in ("meetings", "register"):
+        clear = len(ranked) < 2 or ranked[0] >= TABLE_INTENT_MARGIN * ranked[1]
+        if intent in ("meetings", "register") and clear:
             return Understanding(intent, (), tuple(tables), True, language, answer)
         topic, _coverage = self.model.scores(words[max(b for _a, b in spans) :])
         best = next(iter(topic), "")

@@ -44,6 +44,7 @@ class Lexicon:
     objective_words: tuple[Phrase, ...]
     table_words: tuple[Phrase, ...]
     joiners: frozenset[str]
+    number_words: frozenset[str]
     numbers: dict[str, int]
     stemmer_names: tuple[str, ...]
     function_words: dict[str, frozenset[str]]
@@ -84,6 +85,7 @@ def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
         objective_words=_phrases(merged("references", "objective")),
         table_words=_phrases(merged("references", "table")),
         joiners=frozenset(fold(w) for w in merged("references", "joiners")),
+        number_words=frozenset(fold(w) for w in merged("references", "number_words")),
         numbers={
             fold(k): int(v) for data in raw.values() for k, v in data.get("references", {}).get("numbers", {}).items()
         },
