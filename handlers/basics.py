@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from babel.dates import get_month_names
@@ -344,7 +345,7 @@ def unknown_reply(ctx: Context) -> Reply:
     return ctx.reply(esc(text), buttons=buttons, answer=Answer("unknown"))
 
 
-def greeting_reply(ctx: Context) -> Reply:
+async def greeting_reply(ctx: Context) -> Reply:
     text = _(
         "Hello! Ask me about a GCM objective or a table of the Mechanism, e.g. “which table works "
         "on remittances?”, or send {command} for everything I can do."
@@ -352,7 +353,7 @@ def greeting_reply(ctx: Context) -> Reply:
     return ctx.reply(esc(text))
 
 
-def about_gcm_reply(ctx: Context) -> Reply:
+async def about_gcm_reply(ctx: Context) -> Reply:
     text = _(
         "The Global Compact for Safe, Orderly and Regular Migration (GCM) was adopted in Marrakech "
         "and endorsed by the UN General Assembly in December 2018 (resolution 73/195). It is not "
@@ -362,7 +363,7 @@ def about_gcm_reply(ctx: Context) -> Reply:
     return ctx.reply(esc(text))
 
 
-def about_mechanism_reply(ctx: Context) -> Reply:
+async def about_mechanism_reply(ctx: Context) -> Reply:
     text = _(
         "The Open and Permanent Dialogue Mechanism brings together civil-society organisations and "
         "other stakeholders of Latin America and the Caribbean to follow up the GCM with the UN "
@@ -413,16 +414,18 @@ async def help_intent(ctx: Context) -> Reply:
         a.startswith(("objective:", "table:")) for a in understood.alternatives
     ):
         return clarify(ctx, understood, Answer("help"))
-    answer = understood.answer if understood else None
-    if answer == "greeting":
-        return greeting_reply(ctx)
-    if answer == "about_gcm":
-        return about_gcm_reply(ctx)
-    if answer == "about_mechanism":
-        return about_mechanism_reply(ctx)
-    if answer == "count":
-        return await count_reply(ctx)
-    return await help_command(ctx)
+    reply = HELP_ANSWERS.get(understood.answer if understood else None, help_command)
+    return await reply(ctx)
+
+
+#: The replies of the "help" intent, by the ``answer`` named in handlers/data/nlu/intents.toml.
+HELP_ANSWERS: dict[str | None, Callable[[Context], Awaitable[Reply]]] = {
+    "greeting": greeting_reply,
+    "about_gcm": about_gcm_reply,
+    "about_mechanism": about_mechanism_reply,
+    "count": count_reply,
+    "language": language,
+}
 
 
 @registry.intent("unknown")

@@ -78,3 +78,8 @@ async def test_an_unsure_answer_asks_with_buttons(console: ConsoleAdapter) -> No
     assert plain(reply.html).startswith("No estoy seguro.")
     commands = [b.command for row in reply.buttons for b in row]
     assert 2 <= len(commands) <= 3 and all(c.startswith(("/objetivo", "/mesa", "/ayuda")) for c in commands)
+
+
+async def test_asking_for_another_language_offers_the_choice(console: ConsoleAdapter) -> None:
+    [reply] = await console.ask("¿puedes hablar en inglés?")
+    assert [b.command for row in reply.buttons for b in row] == ["/idioma es", "/idioma en"]
