@@ -410,7 +410,7 @@ async def table_intent(ctx: Context) -> Reply:
 @registry.intent("help")
 async def help_intent(ctx: Context) -> Reply:
     understood = ctx.understood
-    if understood is not None and not understood.confident and any(
+    if understood is not None and understood.answer in (None, "capabilities") and not understood.confident and any(
         a.startswith(("objective:", "table:")) for a in understood.alternatives
     ):
         return clarify(ctx, understood, Answer("help"))
