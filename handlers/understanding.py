@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from handlers.knowledge import load_knowledge
-from handlers.nlu.model import Model, example_documents, knowledge_documents, load_intents
+from handlers.nlu.model import Document, Model, example_documents, knowledge_documents, load_intents
 from handlers.nlu.text import PUNCTUATION, Phrase, content_words, find_phrase, load_lexicon, tokens
 
 __all__ = ["INTENTS", "Understanding", "detect_language", "number_list", "understand"]
@@ -99,18 +99,22 @@ class Engine:
         }
         self.word_language = self._language_evidence(examples)
 
-    def _language_evidence(self, examples: list) -> dict[str, dict[str, float]]:
-        """Per word, the log-odds of each language, from the example files and stopwords."""
+    def _language_evidence(self, examples: list[Document]) -> dict[str, tuple[float, ...]]:
+        """Per word, the log-odds of each language (in ``self.languages`` order), from the
+        example files and the stopwords."""
         counts: dict[str, Counter[str]] = defaultdict(Counter)
         for doc in examples:
             counts[doc.lang].update(set(tokens(doc.text, self.lexicon)))
         for lang, words in self.lexicon.function_words.items():
             counts[lang].update(dict.fromkeys(words, 3))
-        vocabulary = {w for c in counts.values() for w in c}
+        self.languages = tuple(counts)
+        vocabulary = {w for c in counts.values() for w in c if w.isalpha()}
         return {
-            w: {lang: math.log((c[w] + 0.5) / (sum(o[w] for o in counts.values()) - c[w] + 0.5)) for lang, c in counts.items()}
+            w: tuple(
+                math.log((counts[lang][w] + 0.5) / (sum(c[w] for c in counts.values()) - counts[lang][w] + 0.5))
+                for lang in self.languages
+            )
             for w in vocabulary
-            if w.isalpha()
         }
 
     # reading the message -------------------------------------------------------------
@@ -118,7 +122,7 @@ class Engine:
     def language(self, words: list[str]) -> str | None:
         totals: Counter[str] = Counter()
         for word in words:
-            for lang, odds in self.word_language.get(word, {}).items():
+            for lang, odds in zip(self.languages, self.word_language.get(word, ())):
                 totals[lang] += max(-3.0, min(3.0, odds))
         if not totals:
             return None

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import re
 import tomllib
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -123,14 +123,16 @@ class Model:
                 corpus.append(features(content, self.stem))
                 labels.append(doc.label)
         self.vocabulary = {f: i for i, f in enumerate(dict.fromkeys(f for doc in corpus for f in doc))}
-        self.doc_features = [frozenset(doc) for doc in corpus]
-        frequency = Counter(f for doc in self.doc_features for f in doc)
+        ids = [sorted({self.vocabulary[f] for f in doc}) for doc in corpus]
+        # each document's feature ids, end to end (CSR-like), for the coverage of a message
+        self.doc_ids = np.fromiter((i for doc in ids for i in doc), dtype=np.int32)
+        self.doc_starts = np.cumsum([0] + [len(doc) for doc in ids])
+        frequency = np.bincount(self.doc_ids, minlength=len(self.vocabulary))
         self.max_idf = math.log(len(corpus) + 1)
-        self.idf = {f: math.log((len(corpus) + 1) / n) for f, n in frequency.items()}
+        self.idf = np.log((len(corpus) + 1) / np.maximum(frequency, 1)).astype(np.float32)
         self.known_words = sorted(w for w in words if w.isalpha() and len(w) > 3)
         self.labels = np.array(labels)
         self.index = bm25s.BM25()
-        ids = [[self.vocabulary[f] for f in doc] for doc in corpus]
         self.index.index(bm25s.tokenization.Tokenized(ids=ids, vocab=self.vocabulary), show_progress=False)
         grouped: dict[str, list[int]] = defaultdict(list)
         for label, doc in zip(labels, ids):
@@ -179,11 +181,11 @@ class Model:
         return dict(sorted(votes.items(), key=lambda kv: -kv[1])), self._coverage(content, best[:COVERAGE_DOCS])
 
     def _coverage(self, content: list[str], docs: list[int]) -> float:
-        found = frozenset().union(*(self.doc_features[i] for i in docs)) if docs else frozenset()
+        found = {int(i) for d in docs for i in self.doc_ids[self.doc_starts[d] : self.doc_starts[d + 1]]}
         total = explained = 0.0
         for word in dict.fromkeys(content):
-            stems = self.stem(word)
-            weight = max((self.idf.get(s, self.max_idf) for s in stems), default=self.max_idf)
+            ids = [self.vocabulary[s] for s in self.stem(word) if s in self.vocabulary]
+            weight = max((float(self.idf[i]) for i in ids), default=self.max_idf)
             total += weight
-            explained += weight if any(s in found for s in stems) else 0.0
+            explained += weight if any(i in found for i in ids) else 0.0
         return explained / total if total else 0.0

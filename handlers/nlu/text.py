@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -26,6 +27,8 @@ LEXICON_DIR = NLU_DATA / "lexicon"
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.+][0-9]+)*|[.,;:!?]")
 _LONG_RUN = re.compile(r"([a-z])\1{2,}")
 PUNCTUATION = frozenset(".,;:!?")
+#: Words whose stems each stemmer keeps (PyStemmer's cache; stemming is fast without it).
+STEM_CACHE = 2000
 
 Phrase = tuple[str, ...]
 
@@ -96,10 +99,15 @@ def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
     )
 
 
+def ascii_fold(text: str) -> str:
+    """Lower case without accents, and without any other non-ASCII character (tokens are ASCII)."""
+    return unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode("ascii")
+
+
 def tokens(text: str, lexicon: Lexicon) -> list[str]:
     """Folded words and clause punctuation, shorthand spelt out and slang made canonical."""
     out: list[str] = []
-    for token in _TOKEN.findall(_LONG_RUN.sub(r"\1", fold(text))):
+    for token in _TOKEN.findall(_LONG_RUN.sub(r"\1", ascii_fold(text))):
         for word in lexicon.shorthand.get(token, (token,)):
             out.append(lexicon.synonyms.get(word, word))
     return out
@@ -109,16 +117,10 @@ class Stemmer:
     """Every language's Snowball stem of a word (PyStemmer): the same word may be either language."""
 
     def __init__(self, names: tuple[str, ...]) -> None:
-        self._stemmers = [pystemmer.Stemmer(name) for name in names]
-        self._cache: dict[str, tuple[str, ...]] = {}
+        self._stemmers = [pystemmer.Stemmer(name, STEM_CACHE) for name in names]
 
     def __call__(self, word: str) -> tuple[str, ...]:
-        stems = self._cache.get(word)
-        if stems is None:
-            stems = tuple(dict.fromkeys(s.stemWord(word) for s in self._stemmers))
-            if len(self._cache) < 100_000:
-                self._cache[word] = stems
-        return stems
+        return tuple(dict.fromkeys(s.stemWord(word) for s in self._stemmers))
 
 
 def content_words(words: list[str], lexicon: Lexicon) -> list[str]:
