@@ -430,9 +430,5 @@ HELP_ANSWERS: dict[str | None, Callable[[Context], Awaitable[Reply]]] = {
 
 @registry.intent("unknown")
 async def unknown_intent(ctx: Context) -> Reply:
-    understood = ctx.understood
-    if understood is not None and understood.alternatives and any(
-        a.startswith(("objective:", "table:")) for a in understood.alternatives
-    ):
-        return clarify(ctx, understood, Answer("unknown"))
+    """Out of scope is an answer: a kind redirect, with "what I can do" as the one choice."""
     return unknown_reply(ctx)
