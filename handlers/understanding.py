@@ -237,10 +237,25 @@ class Engine:
         tables = list(dict.fromkeys([f"WT{n}" for n in table_numbers if 1 <= n <= 4] + named))
         if tables:
             return self.about_table(words, tables, spans + named_spans, language)
-        votes, coverage = self.votes(words)
+        votes, coverage = self.votes(self.after_greeting(words))
         if not votes or next(iter(votes.values())) < MIN_VOTE or coverage < MIN_COVERAGE:
             return Understanding("unknown", language=language)
         return self.from_votes(votes, language)
+
+    def after_greeting(self, words: list[str]) -> list[str]:
+        """A message that opens with a greeting and says more is about the more.
+
+        Clauses (up to a punctuation mark) are dropped from the start while they alone read
+        as a greeting and something with content words follows."""
+        start = 0
+        while (end := _clause_end(words, start)) < len(words):
+            clause = self.model.scores(words[start:end])[0]
+            if self.intent_of(next(iter(clause), "unknown"))[1] != "greeting":
+                break
+            if not content_words(words[end:], self.lexicon):
+                break
+            start = end
+        return words[start:]
 
     def from_votes(self, votes: dict[str, float], language: str | None) -> Understanding:
         labels = list(votes)
@@ -292,6 +307,14 @@ class Engine:
 
     def tables_of(self, numbers: tuple[int, ...]) -> tuple[str, ...]:
         return tuple(dict.fromkeys(self.knowledge.objectives[n].table for n in numbers))
+
+
+def _clause_end(words: list[str], start: int) -> int:
+    """The index just past the next punctuation mark after ``start`` (or the end)."""
+    for i in range(start, len(words)):
+        if words[i] in PUNCTUATION:
+            return i + 1
+    return len(words)
 
 
 def _starts(words: list[str], i: int, phrases: tuple[Phrase, ...]) -> bool:
