@@ -51,6 +51,8 @@ TABLE_INTENT_MARGIN = 1.25
 TOPIC_AFTER_TABLE = 6.0
 #: The best three objectives together reaching this share of a winning table make it a topic question.
 OWN_TOPIC_RATIO = 1.0
+#: How many content words must follow an opening greeting for them to be the message.
+AFTER_GREETING_WORDS = 3
 #: How sure the language guess must be (sum of per-word log-odds).
 LANGUAGE_MARGIN = 1.0
 
@@ -246,13 +248,13 @@ class Engine:
         """A message that opens with a greeting and says more is about the more.
 
         Clauses (up to a punctuation mark) are dropped from the start while they alone read
-        as a greeting and something with content words follows."""
+        as a greeting and a few content words follow ("gracias, muy útil" stays thanks)."""
         start = 0
         while (end := _clause_end(words, start)) < len(words):
             clause = self.model.scores(words[start:end])[0]
             if self.intent_of(next(iter(clause), "unknown"))[1] != "greeting":
                 break
-            if not content_words(words[end:], self.lexicon):
+            if len(content_words(words[end:], self.lexicon)) < AFTER_GREETING_WORDS:
                 break
             start = end
         return words[start:]
