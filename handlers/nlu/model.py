@@ -51,6 +51,9 @@ RANK_DECAY = 0.85
 LABEL_WEIGHT = 2.0
 #: How many of the best sentences must explain a message's words.
 COVERAGE_DOCS = 12
+#: A word pair found in the sentences of more labels than this is a question frame ("qué mesa
+#: ve", "which table works"), not a phrase of one topic: it is left out of the index.
+PHRASE_LABELS = 3
 #: How close (rapidfuzz ratio, 0-100) an unknown word must be to a known one to stand for it.
 TYPO_CUTOFF = 84.0
 _EXAMPLE_NAME = re.compile(r"^(objective)_(\d+)$|^(table)_([A-Z0-9]+)$|^intent_(\w+)$")
@@ -112,6 +115,16 @@ def load_intents(path: Path = INTENTS_FILE) -> dict[str, tuple[str, str | None]]
     return {name: (body["intent"], body.get("answer")) for name, body in raw.items()}
 
 
+def _without_frames(corpus: list[list[str]], labels: list[str]) -> list[list[str]]:
+    spread: dict[str, set[str]] = defaultdict(set)
+    for label, doc in zip(labels, corpus):
+        for feature in doc:
+            if "_" in feature:
+                spread[feature].add(label)
+    frames = {f for f, found in spread.items() if len(found) > PHRASE_LABELS}
+    return [[f for f in doc if f not in frames] for doc in corpus]
+
+
 class Model:
     """A BM25 index over labelled sentences; ``scores`` ranks the labels for a message."""
 
@@ -127,6 +140,7 @@ class Model:
                 words.update(content)
                 corpus.append(features(content, self.stem))
                 labels.append(doc.label)
+        corpus = _without_frames(corpus, labels)
         self.vocabulary = {f: i for i, f in enumerate(dict.fromkeys(f for doc in corpus for f in doc))}
         ids = [sorted({self.vocabulary[f] for f in doc}) for doc in corpus]
         # each document's feature ids, end to end (CSR-like), for the coverage of a message
@@ -135,7 +149,10 @@ class Model:
         frequency = np.bincount(self.doc_ids, minlength=len(self.vocabulary))
         self.max_idf = math.log(len(corpus) + 1)
         self.idf = np.log((len(corpus) + 1) / np.maximum(frequency, 1)).astype(np.float32)
-        self.known_words = sorted(w for w in words if w.isalpha() and len(w) > 3)
+        # known words by length, so that a typo is compared only with words of a possible length
+        self.known_words: dict[int, list[str]] = defaultdict(list)
+        for word in sorted(w for w in words if w.isalpha() and len(w) > 3):
+            self.known_words[len(word)].append(word)
         self.labels = np.array(labels)
         self.index = bm25s.BM25()
         self.index.index(bm25s.tokenization.Tokenized(ids=ids, vocab=self.vocabulary), show_progress=False)
@@ -156,7 +173,9 @@ class Model:
         """The word, or the known word it is a typo of."""
         if len(word) <= 3 or not word.isalpha() or self.knows(word):
             return word
-        found = process.extractOne(word, self.known_words, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
+        slack = int(2 * len(word) * (100 - TYPO_CUTOFF) / TYPO_CUTOFF)  # longest length gap within the cutoff
+        candidates = [w for n in range(len(word) - slack, len(word) + slack + 1) for w in self.known_words.get(n, ())]
+        found = process.extractOne(word, candidates, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
         return found[0] if found else word
 
     def scores(self, words: list[str]) -> tuple[dict[str, float], float]:
