@@ -238,7 +238,7 @@ class Engine:
         named, named_spans = self.named_tables(words)
         tables = list(dict.fromkeys([f"WT{n}" for n in table_numbers if 1 <= n <= 4] + named))
         if tables:
-            return self.about_table(words, tables, spans + named_spans, language)
+            return self.about_table(words, tables, spans, named_spans, language)
         votes, coverage = self.votes(self.after_greeting(words))
         if not votes or next(iter(votes.values())) < MIN_VOTE or coverage < MIN_COVERAGE:
             return Understanding("unknown", language=language)
@@ -260,9 +260,10 @@ class Engine:
         return words[start:]
 
     def from_votes(self, votes: dict[str, float], language: str | None) -> Understanding:
-        labels = list(votes)
-        labels = self.topic_before_table(votes, labels)
+        labels = self.topic_before_table(votes, list(votes))
         intent, answer = self.intent_of(labels[0])
+        if answer == "itself":
+            return self.table_by_theme([l for l in labels if l.startswith(("objective:", "table:"))], language)
         runner_up = votes[labels[1]] if len(labels) > 1 else 0.0
         confident = runner_up < CONFIDENT_RATIO * votes[labels[0]]
         alternatives = () if confident else tuple(labels[1:3])
@@ -275,6 +276,14 @@ class Engine:
             codes = tuple(l.split(":")[1] for l in labels if l.startswith("table:"))[:3]
             return Understanding("table", (), codes, confident, language, None, alternatives)
         return Understanding(intent, (), (), confident, language, answer, alternatives)
+
+    def table_by_theme(self, themed: list[str], language: str | None) -> Understanding:
+        """"What does the table on data do?": the table named directly, or the best objective's."""
+        if not themed:
+            return Understanding("table", (), (), False, language, "list")
+        kind, _sep, value = themed[0].partition(":")
+        code = value if kind == "table" else self.knowledge.objectives[int(value)].table
+        return Understanding("table", (), (code,), True, language)
 
     def topic_before_table(self, votes: dict[str, float], labels: list[str]) -> list[str]:
         """A table that wins by a little over the objectives together is "which table works on X": X.
@@ -290,17 +299,24 @@ class Engine:
         return labels
 
     def about_table(
-        self, words: list[str], tables: list[str], spans: list[tuple[int, int]], language: str | None
+        self,
+        words: list[str],
+        tables: list[str],
+        numbered: list[tuple[int, int]],
+        named_spans: list[tuple[int, int]],
+        language: str | None,
     ) -> Understanding:
-        """A named table: its meetings, joining it, a topic asked after it, or the table itself."""
-        named = set().union(*(range(a, b) for a, b in spans))
+        """A table named by number or name: its meetings, joining it, a topic asked after its
+        number ("¿qué hace la mesa 3 con las remesas?"), or the table itself (a name such as
+        "the table on data and evidence" goes on with words of its theme, not a new topic)."""
+        named = set().union(*(range(a, b) for a, b in numbered + named_spans))
         rest, _coverage = self.votes([w for i, w in enumerate(words) if i not in named])
         ranked = list(rest.values())
         intent, answer = self.intent_of(next(iter(rest), "unknown"))
         clear = len(ranked) < 2 or ranked[0] >= TABLE_INTENT_MARGIN * ranked[1]
         if intent in ("meetings", "register") and clear:
             return Understanding(intent, (), tuple(tables), True, language, answer)
-        topic, _coverage = self.model.scores(words[max(b for _a, b in spans) :])
+        topic, _coverage = self.model.scores(words[max(b for _a, b in numbered) :] if numbered else [])
         best = next(iter(topic), "")
         if best.startswith("objective:") and topic[best] >= TOPIC_AFTER_TABLE:
             numbers = tuple(int(l.split(":")[1]) for l in topic if l.startswith("objective:"))[:3]

@@ -278,6 +278,8 @@ def test_general_cues(text: str, intent: str, objective: int | None) -> None:
         # a table asked about by its theme or role
         ("what does the table that handles returns cover?", "table", None, "WT2"),
         ("who links the tables with the UN system?", "table", None, "LT"),
+        ("what does the table on data and evidence do?", "table", None, "WT4"),
+        ("¿qué hace la mesa técnica?", "table", None, "TT"),
         # short natural forms
         ("¿qué mesa trabaja la trata?", "objective", 10, "WT2"),
         ("¿quién trabaja la trata?", "objective", 10, "WT2"),
