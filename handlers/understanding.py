@@ -51,6 +51,8 @@ TABLE_INTENT_MARGIN = 1.25
 TOPIC_AFTER_TABLE = 6.0
 #: The best three objectives together reaching this share of a winning table make it a topic question.
 OWN_TOPIC_RATIO = 1.0
+#: A clause longer than this (content words) is not a greeting.
+GREETING_WORDS = 5
 #: How many content words must follow an opening greeting for them to be the message.
 AFTER_GREETING_WORDS = 3
 #: How sure the language guess must be (sum of per-word log-odds).
@@ -251,6 +253,8 @@ class Engine:
         as a greeting and a few content words follow ("gracias, muy útil" stays thanks)."""
         start = 0
         while (end := _clause_end(words, start)) < len(words):
+            if len(content_words(words[start:end], self.lexicon)) > GREETING_WORDS:
+                break
             clause = self.model.scores(words[start:end])[0]
             if self.intent_of(next(iter(clause), "unknown"))[1] != "greeting":
                 break
