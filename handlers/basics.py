@@ -289,7 +289,7 @@ def clarify(ctx: Context, understood: Understanding, answer: Answer) -> Reply:
     """"Did you mean one of these?" with the best choices (objectives, tables, help) as buttons."""
     knowledge = load_knowledge()
     labels = [_label(understood), *understood.alternatives, *(f"objective:{n}" for n in understood.objectives[1:3])]
-    choices = [c for c in dict.fromkeys(_choice(ctx, label, knowledge) for label in labels) if c][:3]
+    choices = list(dict.fromkeys(_choice(ctx, label, knowledge) for label in labels))[:3]
     lines = [esc(_("I am not sure. Did you mean one of these?")), ""]
     lines += [f"• {esc(text)}" for text, _command, _button in choices]
     buttons = tuple((Button(button, command),) for _text, command, button in choices)
@@ -304,8 +304,9 @@ def _label(understood: Understanding) -> str:
     return understood.intent
 
 
-def _choice(ctx: Context, label: str, knowledge: Knowledge) -> tuple[str, str, str] | None:
-    """(line, command, button text) for one possible meaning, or None when it has no command."""
+def _choice(ctx: Context, label: str, knowledge: Knowledge) -> tuple[str, str, str]:
+    """(line, command, button text) for one possible meaning: an objective, a table, joining,
+    the meetings, or else what the bot can do."""
     kind, _sep, value = label.partition(":")
     if kind == "objective" and value.isdigit() and int(value) in knowledge.objectives:
         objective = knowledge.objectives[int(value)]
@@ -314,9 +315,11 @@ def _choice(ctx: Context, label: str, knowledge: Knowledge) -> tuple[str, str, s
     if kind == "table" and value in knowledge.tables:
         label_text = table_label(knowledge.tables[value])
         return label_text, command_text(ctx, "table", value), label_text
-    if kind in ("help", "greeting", "about_gcm", "about_mechanism", "count", "unknown"):
-        return _("What I can do"), command_text(ctx, "help"), _("What I can do")
-    return None
+    if kind in ("register", "meetings"):
+        command = next((c for c in ctx.core.commands.commands if c.intent == kind and not c.privileged), None)
+        if command is not None:
+            return _(command.help), command_text(ctx, command.en), f"/{command.name(current_locale())}"
+    return _("What I can do"), command_text(ctx, "help"), _("What I can do")
 
 
 def _objective_request_without_match(ctx: Context, confident: bool) -> Reply:
