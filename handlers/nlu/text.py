@@ -18,8 +18,6 @@ from pathlib import Path
 
 import Stemmer as pystemmer
 
-from handlers.knowledge import fold
-
 NLU_DATA = Path(__file__).resolve().parent.parent / "data" / "nlu"
 LEXICON_DIR = NLU_DATA / "lexicon"
 
@@ -37,7 +35,6 @@ Phrase = tuple[str, ...]
 class Lexicon:
     """The merged lexicons of every language the bot speaks."""
 
-    languages: tuple[str, ...]
     stopwords: frozenset[str]
     shorthand: dict[str, Phrase]
     synonyms: dict[str, str]
@@ -53,9 +50,14 @@ class Lexicon:
     function_words: dict[str, frozenset[str]]
 
 
+def ascii_fold(text: str) -> str:
+    """Lower case without accents, and without any other non-ASCII character (tokens are ASCII)."""
+    return unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode("ascii")
+
+
 def _phrases(items: list[str]) -> tuple[Phrase, ...]:
     """Marker phrases as token sequences, longest first (so "pero no" wins over "no")."""
-    found = {tuple(_TOKEN.findall(fold(item))) for item in items}
+    found = {tuple(_TOKEN.findall(ascii_fold(item))) for item in items}
     return tuple(sorted((p for p in found if p), key=len, reverse=True))
 
 
@@ -75,33 +77,27 @@ def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
         return out
 
     def mapping(key: str) -> dict[str, str]:
-        return {fold(k): fold(v) for data in raw.values() for k, v in data.get(key, {}).items()}
+        return {ascii_fold(k): ascii_fold(v) for data in raw.values() for k, v in data.get(key, {}).items()}
 
     return Lexicon(
-        languages=tuple(raw),
-        stopwords=frozenset(fold(w) for w in merged("stopwords")),
+        stopwords=frozenset(ascii_fold(w) for w in merged("stopwords")),
         shorthand={k: tuple(v.split()) for k, v in mapping("shorthand").items()},
         synonyms=mapping("synonyms"),
         excluding=_phrases(merged("negation", "excluding")),
         contrast=_phrases(merged("negation", "contrast")),
-        negators=frozenset(fold(w) for w in merged("negation", "negators")),
+        negators=frozenset(ascii_fold(w) for w in merged("negation", "negators")),
         objective_words=_phrases(merged("references", "objective")),
         table_words=_phrases(merged("references", "table")),
-        joiners=frozenset(fold(w) for w in merged("references", "joiners")),
-        number_words=frozenset(fold(w) for w in merged("references", "number_words")),
+        joiners=frozenset(ascii_fold(w) for w in merged("references", "joiners")),
+        number_words=frozenset(ascii_fold(w) for w in merged("references", "number_words")),
         numbers={
-            fold(k): int(v) for data in raw.values() for k, v in data.get("references", {}).get("numbers", {}).items()
+            ascii_fold(k): int(v) for data in raw.values() for k, v in data.get("references", {}).get("numbers", {}).items()
         },
         stemmer_names=tuple(dict.fromkeys(data["stemmer"] for data in raw.values())),
         function_words={
-            lang: frozenset(fold(w) for w in str(data.get("stopwords", "")).split()) for lang, data in raw.items()
+            lang: frozenset(ascii_fold(w) for w in str(data.get("stopwords", "")).split()) for lang, data in raw.items()
         },
     )
-
-
-def ascii_fold(text: str) -> str:
-    """Lower case without accents, and without any other non-ASCII character (tokens are ASCII)."""
-    return unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode("ascii")
 
 
 def tokens(text: str, lexicon: Lexicon) -> list[str]:
