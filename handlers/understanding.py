@@ -45,7 +45,7 @@ MIN_VOTE = 2.5
 MIN_COVERAGE = 0.2
 #: The runner-up must stay under this share of the winner's vote for a confident answer.
 CONFIDENT_RATIO = 0.6
-#: Around a named table, meeting or joining words must beat the runner-up by this factor.
+#: Around a named table, meeting or joining words must beat the table's own words by this factor.
 TABLE_INTENT_MARGIN = 1.25
 #: A topic after a named table must reach this vote to make the question an objective one.
 TOPIC_AFTER_TABLE = 6.0
@@ -315,10 +315,10 @@ class Engine:
         "the table on data and evidence" goes on with words of its theme, not a new topic)."""
         named = set().union(*(range(a, b) for a, b in numbered + named_spans))
         rest, _coverage = self.votes([w for i, w in enumerate(words) if i not in named])
-        ranked = list(rest.values())
-        intent, answer = self.intent_of(next(iter(rest), "unknown"))
-        clear = len(ranked) < 2 or ranked[0] >= TABLE_INTENT_MARGIN * ranked[1]
-        if intent in ("meetings", "register") and clear:
+        asked = next((l for l in rest if not l.startswith("objective:")), "unknown")
+        intent, answer = self.intent_of(asked)
+        table_vote = max((v for l, v in rest.items() if self.intent_of(l)[0] == "table"), default=0.0)
+        if intent in ("meetings", "register") and rest[asked] >= TABLE_INTENT_MARGIN * table_vote:
             return Understanding(intent, (), tuple(tables), True, language, answer)
         topic, _coverage = self.model.scores(words[max(b for _a, b in numbered) :] if numbered else [])
         best = next(iter(topic), "")
