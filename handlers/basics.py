@@ -413,10 +413,11 @@ async def table_intent(ctx: Context) -> Reply:
 @registry.intent("help")
 async def help_intent(ctx: Context) -> Reply:
     understood = ctx.understood
-    if understood is not None and understood.answer in (None, "capabilities") and not understood.confident and any(
-        a.startswith(("objective:", "table:")) for a in understood.alternatives
-    ):
-        return clarify(ctx, understood, Answer("help"))
+    if understood is not None and understood.answer in (None, "capabilities") and not understood.confident:
+        if understood.alternatives[:1] == ("unknown",):
+            return unknown_reply(ctx)  # help or out of scope: the redirect, with "what I can do" as the choice
+        if any(a.startswith(("objective:", "table:")) for a in understood.alternatives):
+            return clarify(ctx, understood, Answer("help"))
     reply = HELP_ANSWERS.get(understood.answer if understood else None, help_command)
     return await reply(ctx)
 
