@@ -459,3 +459,25 @@ def test_official_titles_match_reference() -> None:
         assert obj.table == row["table"], row["number"]
         assert obj.title("en") == row["title_en"].strip(), row["number"]
         assert obj.title("es") == row["title_es"].strip(), row["number"]
+
+
+# --- the data the engine learns from --------------------------------------------------
+
+
+def test_every_example_file_is_a_known_label_with_examples_in_both_languages() -> None:
+    from handlers.nlu.model import EXAMPLES_DIR, label_of_file, load_intents
+
+    intents = load_intents()
+    assert {intent for intent, _answer in intents.values()} <= set(INTENTS)
+    by_language: dict[str, set[str]] = {}
+    for path in EXAMPLES_DIR.glob("*/*.txt"):
+        label = label_of_file(path.stem)
+        assert label is not None, path
+        assert label.startswith(("objective:", "table:")) or label in intents, path
+        lines = [l for l in path.read_text(encoding="utf-8").splitlines() if l.strip() and not l.startswith("#")]
+        assert lines, path
+        by_language.setdefault(path.parent.name, set()).add(label)
+    assert set(by_language) == {"es", "en"}
+    assert by_language["es"] == by_language["en"]
+    assert {f"objective:{n}" for n in range(1, 24)} <= by_language["es"]
+    assert {f"table:{code}" for code in TABLE_CODES} <= by_language["es"]
