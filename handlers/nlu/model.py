@@ -149,10 +149,11 @@ class Model:
         frequency = np.bincount(self.doc_ids, minlength=len(self.vocabulary))
         self.max_idf = math.log(len(corpus) + 1)
         self.idf = np.log((len(corpus) + 1) / np.maximum(frequency, 1)).astype(np.float32)
-        # known words by length, so that a typo is compared only with words of a possible length
-        self.known_words: dict[int, list[str]] = defaultdict(list)
+        # known words by first letter and length: a typo is compared only with words of a possible
+        # length that start like it (members rarely mistype the first letter)
+        self.known_words: dict[tuple[str, int], list[str]] = defaultdict(list)
         for word in sorted(w for w in words if w.isalpha() and len(w) > 3):
-            self.known_words[len(word)].append(word)
+            self.known_words[word[0], len(word)].append(word)
         self.labels = np.array(labels)
         self.index = bm25s.BM25()
         self.index.index(bm25s.tokenization.Tokenized(ids=ids, vocab=self.vocabulary), show_progress=False)
@@ -174,7 +175,9 @@ class Model:
         if len(word) <= 3 or not word.isalpha() or self.knows(word):
             return word
         slack = int(2 * len(word) * (100 - TYPO_CUTOFF) / TYPO_CUTOFF)  # longest length gap within the cutoff
-        candidates = [w for n in range(len(word) - slack, len(word) + slack + 1) for w in self.known_words.get(n, ())]
+        candidates = [
+            w for n in range(len(word) - slack, len(word) + slack + 1) for w in self.known_words.get((word[0], n), ())
+        ]
         found = process.extractOne(word, candidates, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
         return found[0] if found else word
 
