@@ -196,11 +196,11 @@ class Engine:
             position = max(end, match[1])
         for i in range(len(words)):
             if _starts(words, i, lex.contrast):
-                start = i
-                while start > 0 and words[start - 1] not in PUNCTUATION and words[start] not in lex.negators:
-                    start -= 1
-                if words[start] in lex.negators:
-                    marks[start:i] = [True] * (i - start)
+                j = i - 2 if i > 0 and words[i - 1] in PUNCTUATION else i - 1  # "not X, I mean Y"
+                while j >= 0 and words[j] not in PUNCTUATION and words[j] not in lex.negators:
+                    j -= 1
+                if j >= 0 and words[j] in lex.negators:
+                    marks[j:i] = [True] * (i - j)
         return marks
 
     def votes(self, words: list[str]) -> tuple[dict[str, float], float]:
