@@ -265,6 +265,9 @@ def test_general_cues(text: str, intent: str, objective: int | None) -> None:
         ("el costo de mandar remesas, no la inversión de la diáspora", "objective", 20, "WT3"),
         ("me interesa la inversión de la diáspora más que las remesas", "objective", 19, "WT3"),
         ("no hablo de remesas sino de inversión de la diáspora", "objective", 19, "WT3"),
+        ("not smuggling, I mean trafficking of women", "objective", 10, "WT2"),
+        ("deportations rather than detention", "objective", 21, "WT2"),
+        ("el tráfico de migrantes, no la trata", "objective", 9, "WT2"),
         # help and meta questions
         ("what kind of things can I ask you?", "help", None, None),
         ("¿qué es el Pacto Mundial?", "help", None, None),
