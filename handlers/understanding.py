@@ -27,10 +27,13 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 from handlers.knowledge import load_knowledge
-from handlers.nlu.model import Document, Model, example_documents, knowledge_documents, load_intents
 from handlers.nlu.text import PUNCTUATION, Phrase, content_words, find_phrase, load_lexicon, tokens
+
+if TYPE_CHECKING:
+    from handlers.nlu.model import Document
 
 __all__ = ["INTENTS", "Understanding", "detect_language", "number_list", "understand"]
 
@@ -90,6 +93,10 @@ class Engine:
     """The lexicon, the model and the knowledge, built once per process."""
 
     def __init__(self) -> None:
+        # numpy and bm25s (about 20 MiB) are loaded with the first message to understand,
+        # not when the bot starts: a bot nobody writes to stays small
+        from handlers.nlu.model import Model, example_documents, knowledge_documents, load_intents
+
         self.lexicon = load_lexicon()
         self.knowledge = load_knowledge()
         self.intents = load_intents()
