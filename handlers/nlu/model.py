@@ -14,12 +14,13 @@ Why BM25 and not a linear classifier: scikit-learn (TF-IDF + a linear model) bri
 and adds about 117 MiB to the process (measured: a bare interpreter 13 MiB, with
 ``sklearn.linear_model`` and ``feature_extraction`` 131 MiB), against about 21 MiB for
 ``bm25s`` on numpy alone (17 of them numpy itself; bm25s uses scipy only when it happens to
-be installed, and gcmbot does not depend on it); the built index adds about 14 MiB.  The bot's
-idle memory matters (issue 16): this module is imported, and the index built, with the first
-message to understand (``handlers.understanding.engine``), so an idle bot does not pay for it.  In a trial on the tuning sets with the same examples and
-features, a LinearSVC over stem and character n-grams chose the right objective label in
-0.5-1.5 points more messages and the right intent label in up to 1.4 points fewer, and took
-about 10 times longer to build: comparable, so the lighter index won.
+be installed, and gcmbot does not depend on it); the built index adds about 14 MiB.  The
+bot's idle memory matters (issue 16): this module is imported, and the index built, with the
+first message to understand (``handlers.understanding.engine``), so an idle bot does not pay
+for it.  In a trial on the tuning sets with the same examples and features, a LinearSVC over
+stem and character n-grams chose the right objective label in 0.5-1.5 points more messages
+and the right intent label in up to 1.4 points fewer, and took about 10 times longer to
+build: comparable, so the lighter index won.
 
 Typos: a word the index does not know is replaced by its closest known word (rapidfuzz)
 when they are close enough; stems (Snowball) bring inflections together.
