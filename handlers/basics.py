@@ -211,8 +211,9 @@ def tables_reply(ctx: Context) -> Reply:
         "Migration; the Liaison Table coordinates them and links them with the UN system, and the "
         "Technical Table keeps their annual plan running."
     )), ""]
+    objectives_word = _("objectives")
     for t in knowledge.tables.values():
-        suffix = f" ({_('objectives')} {', '.join(map(str, t.objectives))})" if t.objectives else ""
+        suffix = f" ({objectives_word} {', '.join(map(str, t.objectives))})" if t.objectives else ""
         lines.append(esc(table_label(t) + suffix))
     buttons = tuple(
         (Button(table_label(t), command_text(ctx, "table", t.code)),) for t in knowledge.tables.values()
