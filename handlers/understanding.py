@@ -54,6 +54,9 @@ TABLE_INTENT_MARGIN = 1.25
 TOPIC_AFTER_TABLE = 6.0
 #: The best three objectives together reaching this share of a winning table make it a topic question.
 OWN_TOPIC_RATIO = 1.0
+#: A closing question must reach this vote for one objective to decide alone ("¿qué objetivo
+#: cubre las remesas?" is far above it, "who looks at that?" far below).
+QUESTION_TOPIC_VOTE = 40.0
 #: A clause longer than this (content words) is not a greeting.
 GREETING_WORDS = 5
 #: How many content words must follow an opening greeting for them to be the message.
@@ -251,7 +254,22 @@ class Engine:
         votes, coverage = self.votes(self.after_greeting(words))
         if not votes or next(iter(votes.values())) < MIN_VOTE or coverage < MIN_COVERAGE:
             return Understanding("unknown", language=language)
-        return self.from_votes(votes, language)
+        return self.from_votes(self.question_topic(words) or votes, language)
+
+    def question_topic(self, words: list[str]) -> dict[str, float] | None:
+        """Context, then a question that names its own topic ("we work on X. Which objective
+        covers Y?"): the votes of the question when it points clearly to one objective."""
+        if len(words) < 2 or words[-1] != "?":
+            return None
+        start = max((i + 1 for i, w in enumerate(words[:-1]) if w in PUNCTUATION), default=0)
+        if start == 0 or len(content_words(words[start:], self.lexicon)) < 2:
+            return None
+        votes = self.model.scores(words[start:])[0]
+        ranked = list(votes.items())
+        if not ranked or not ranked[0][0].startswith("objective:") or ranked[0][1] < QUESTION_TOPIC_VOTE:
+            return None
+        clear = len(ranked) < 2 or ranked[1][1] < CONFIDENT_RATIO * ranked[0][1]
+        return votes if clear else None
 
     def after_greeting(self, words: list[str]) -> list[str]:
         """A message that opens with a greeting and says more is about the more.

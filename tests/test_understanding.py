@@ -283,6 +283,9 @@ def test_general_cues(text: str, intent: str, objective: int | None) -> None:
         ("who links the tables with the UN system?", "table", None, "LT"),
         ("what does the table on data and evidence do?", "table", None, "WT4"),
         ("¿qué hace la mesa técnica?", "table", None, "TT"),
+        # context, then a question that names its own topic
+        ("soy periodista en Quito; ¿qué objetivo trata la xenofobia?", "objective", 17, "WT4"),
+        ("Somos una red de mujeres que trabaja violencia de género, pero hoy pregunto: ¿qué objetivo cubre las remesas?", "objective", 20, "WT3"),
         # short natural forms
         ("¿qué mesa trabaja la trata?", "objective", 10, "WT2"),
         ("¿quién trabaja la trata?", "objective", 10, "WT2"),
