@@ -12,7 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, select, update
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
@@ -240,3 +240,9 @@ async def member_contacts(
     for user_key, language, organisation in await session.execute(query):
         contacts.setdefault(user_key, MemberContact(user_key, language, organisation))
     return list(contacts.values())
+
+
+async def count_approved(session: AsyncSession) -> int:
+    """How many organisations are approved in at least one table."""
+    query = select(func.count(func.distinct(Membership.organisation_id))).where(Membership.status == APPROVED)
+    return int(await session.scalar(query) or 0)
