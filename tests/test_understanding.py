@@ -25,6 +25,7 @@ import pytest
 from handlers.knowledge import TABLE_CODES, load_knowledge, parse_table_code
 from handlers.understanding import INTENTS, Understanding, detect_language, understand
 from tests.evaluation import (
+    DATA,
     TUNING_SETS,
     Question,
     Scores,
@@ -42,6 +43,14 @@ REFERENCE = ROOT.parent / "shared" / "reference" / "gcm_objectives.tsv"
 # (0.971-0.991 objective, 0.979-0.989 table, 0.983-0.989 intent when they were set): room
 # for a data edit that moves a few answers, not for a broken engine.
 FLOORS = Scores(objective=0.95, table=0.96, intent=0.95)
+
+# The frozen set of 2026-11-29 (392 messages: stories without the topic's word, context before
+# the question, negation, meta, off-topic, tables by theme) was written apart from the engine and
+# its data and scored once, after the engine was built: 0.914 objective, 0.931 table, 0.949
+# intent. That is the honest estimate for messages never seen; its floor guards that figure
+# against regressions and is never a target to tune on (its misses are not shown).
+FROZEN = DATA / "frozen-2026-11-29.tsv"
+FROZEN_FLOORS = Scores(objective=0.89, table=0.91, intent=0.93)
 
 SETS: dict[str, list[Question]] = {name: load_questions(path) for name, path in TUNING_SETS.items()}
 ROWS = SETS["questions"]
@@ -487,3 +496,12 @@ def test_every_example_file_is_a_known_label_with_examples_in_both_languages() -
     assert all(labels == by_language["es"] for labels in by_language.values())
     assert {f"objective:{n}" for n in range(1, 24)} <= by_language["es"]
     assert {f"table:{code}" for code in TABLE_CODES} <= by_language["es"]
+
+
+def test_frozen_set_floor() -> None:
+    rows = load_questions(FROZEN)
+    assert len(rows) >= 300
+    scores = score(rows, [understand(row.text) for row in rows])
+    assert scores.objective >= FROZEN_FLOORS.objective
+    assert scores.table >= FROZEN_FLOORS.table
+    assert scores.intent >= FROZEN_FLOORS.intent
