@@ -26,7 +26,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 from handlers.knowledge import load_knowledge
@@ -386,6 +386,13 @@ def understand(text: str) -> Understanding:
     """What a member's message is about; never raises on odd input."""
     if not isinstance(text, str):
         return Understanding("unknown")
+    return _understood(text)
+
+
+@lru_cache(maxsize=4096)
+def _understood(text: str) -> Understanding:
+    """The engine is a pure function of the text: the same question asked again in a group (or
+    by the next member) is answered from memory, and the cache is bounded."""
     return engine().understand(text)
 
 
