@@ -19,33 +19,22 @@ import asyncio
 import sys
 import tempfile
 import time
-from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from telegram.constants import ParseMode  # noqa: E402
-from telegram.ext import AIORateLimiter, ApplicationBuilder  # noqa: E402
-
-from bot.adapters.telegram import FLOOD_LIMITS, TelegramAdapter  # noqa: E402
+from bench.common import GOAL, RATE, bare_send, control, fake_server, outcome, register_chats  # noqa: E402
+from bot.adapters.telegram import TelegramAdapter  # noqa: E402
 from bot.app import App  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.delivery import CONCURRENCY  # noqa: E402
 from storage import chats, deliveries, subscriptions  # noqa: E402
 from tests.fakes.telegram_api import make_group  # noqa: E402
 
-GOAL = 1.1
-RATE = 30
 TOKENS = {"baseline": "7100001:bench-bare-ptb", "gcmbot": "7100002:bench-gcmbot"}
-BARE_RETRIES = 3
-"""The bare bot retries 429s inside AIORateLimiter; ours retries them in the sender."""
 TEXT = "Reunión extraordinaria de la Mesa 2 el lunes a las 15:00"
 
 
@@ -53,71 +42,24 @@ def group_id(index: int) -> int:
     return -1007000000000 - index
 
 
-@asynccontextmanager
-async def fake_server() -> AsyncIterator[str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.fakes.telegram_api", "--rate-limits", cwd=REPO, stdout=asyncio.subprocess.PIPE
-    )
-    assert process.stdout is not None
-    url = (await process.stdout.readline()).decode().strip()
-    try:
-        yield url
-    finally:
-        process.terminate()
-        await process.wait()
+def groups(count: int) -> list[int]:
+    return [group_id(i) for i in range(count)]
 
 
-async def control(http: aiohttp.ClientSession, url: str, token: str, action: str, body: Any = None) -> Any:
-    method = http.post if body is not None else http.get
-    async with method(f"{url}/fake/bot{token}/{action}", json=body) as response:
-        return await response.json()
-
-
-async def register_chats(http: aiohttp.ClientSession, url: str, token: str, count: int) -> None:
-    for start in range(0, count, 100):
-        await asyncio.gather(*(
-            control(http, url, token, "chats", make_group(group_id(i), f"Group {i}"))
-            for i in range(start, min(start + 100, count))
-        ))
-
-
-async def outcome(http: aiohttp.ClientSession, url: str, token: str, count: int, started: float) -> dict[str, float]:
-    """What the server saw: elapsed until the last chat was served, 429s, duplicates, losses."""
-    calls = await control(http, url, token, "calls")
-    sent = [c for c in calls if c["method"] == "sendmessage" and c["status"] == 200 and c["params"]["chat_id"] < 0]
-    per_chat = Counter(c["params"]["chat_id"] for c in sent)
-    stats = await control(http, url, token, "stats")
-    return {
-        "elapsed": max(c["at"] for c in sent) - started,
-        "429": stats["rate_limited"],
-        "duplicates": sum(n - 1 for n in per_chat.values() if n > 1),
-        "losses": sum(1 for i in range(count) if per_chat[group_id(i)] == 0),
-    }
+async def register_groups(http: aiohttp.ClientSession, url: str, token: str, count: int) -> None:
+    await register_chats(http, url, token, [make_group(group_id(i), f"Group {i}") for i in range(count)])
 
 
 async def baseline(http: aiohttp.ClientSession, url: str, count: int) -> dict[str, float]:
     token = TOKENS["baseline"]
-    await register_chats(http, url, token, count)
-    application = (
-        ApplicationBuilder().token(token).base_url(f"{url}/bot").base_file_url(f"{url}/file/bot")
-        .rate_limiter(AIORateLimiter(max_retries=BARE_RETRIES, **FLOOD_LIMITS)).job_queue(None).build()
-    )
-    await application.initialize()
-    slots = asyncio.Semaphore(CONCURRENCY["telegram"])
-
-    async def send(index: int) -> None:
-        async with slots:
-            await application.bot.send_message(group_id(index), TEXT, parse_mode=ParseMode.HTML)
-
-    started = time.time()
-    await asyncio.gather(*(send(i) for i in range(count)))
-    await application.shutdown()
-    return await outcome(http, url, token, count, started)
+    await register_groups(http, url, token, count)
+    started = await bare_send(url, token, groups(count), TEXT)
+    return await outcome(http, url, token, groups(count), started)
 
 
 async def gcmbot(http: aiohttp.ClientSession, url: str, count: int, tmp: Path) -> dict[str, float]:
     token = TOKENS["gcmbot"]
-    await register_chats(http, url, token, count)
+    await register_groups(http, url, token, count)
     await control(http, url, token, "chats", {"id": 4242, "type": "private", "first_name": "Sec"})
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None, database_url=f"sqlite+aiosqlite:///{tmp / 'bench.sqlite3'}",
@@ -152,7 +94,7 @@ async def gcmbot(http: aiohttp.ClientSession, url: str, count: int, tmp: Path) -
     receiving.cancel()
     await asyncio.gather(receiving, return_exceptions=True)
     await app.close()
-    return await outcome(http, url, token, count, started)
+    return await outcome(http, url, token, groups(count), started)
 
 
 async def main(count: int) -> None:

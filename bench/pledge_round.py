@@ -18,7 +18,6 @@ import asyncio
 import sys
 import tempfile
 import time
-from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,14 +26,10 @@ import aiohttp
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from telegram.constants import ParseMode  # noqa: E402
-from telegram.ext import AIORateLimiter, ApplicationBuilder  # noqa: E402
-
-from bench.broadcast import BARE_RETRIES, GOAL, RATE, control, fake_server  # noqa: E402
-from bot.adapters.telegram import FLOOD_LIMITS, TelegramAdapter  # noqa: E402
+from bench.common import GOAL, RATE, bare_send, fake_server, outcome, register_chats  # noqa: E402
+from bot.adapters.telegram import TelegramAdapter  # noqa: E402
 from bot.app import App  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.delivery import CONCURRENCY  # noqa: E402
 from handlers.pledge_rounds import start_round  # noqa: E402
 from storage import chats, organisations, pledges  # noqa: E402
 from storage.organisations import APPROVED  # noqa: E402
@@ -48,45 +43,21 @@ def user_id(index: int) -> int:
     return FIRST_USER + index
 
 
+def users(count: int) -> list[int]:
+    return [user_id(i) for i in range(count)]
+
+
 async def register_users(http: aiohttp.ClientSession, url: str, token: str, count: int) -> None:
-    for start in range(0, count, 100):
-        await asyncio.gather(*(
-            control(http, url, token, "chats", {"id": user_id(i), "type": "private", "first_name": f"U{i}"})
-            for i in range(start, min(start + 100, count))
-        ))
-
-
-async def outcome(http: aiohttp.ClientSession, url: str, token: str, count: int, started: float) -> dict[str, float]:
-    calls = await control(http, url, token, "calls")
-    sent = [c for c in calls if c["method"] == "sendmessage" and c["status"] == 200]
-    per_user = Counter(c["params"]["chat_id"] for c in sent)
-    stats = await control(http, url, token, "stats")
-    return {
-        "elapsed": max(c["at"] for c in sent) - started,
-        "429": stats["rate_limited"],
-        "duplicates": sum(n - 1 for n in per_user.values() if n > 1),
-        "losses": sum(1 for i in range(count) if per_user[user_id(i)] == 0),
-    }
+    await register_chats(http, url, token, [
+        {"id": user_id(i), "type": "private", "first_name": f"U{i}"} for i in range(count)
+    ])
 
 
 async def baseline(http: aiohttp.ClientSession, url: str, count: int) -> dict[str, float]:
     token = TOKENS["baseline"]
     await register_users(http, url, token, count)
-    application = (
-        ApplicationBuilder().token(token).base_url(f"{url}/bot").base_file_url(f"{url}/file/bot")
-        .rate_limiter(AIORateLimiter(max_retries=BARE_RETRIES, **FLOOD_LIMITS)).job_queue(None).build()
-    )
-    await application.initialize()
-    slots = asyncio.Semaphore(CONCURRENCY["telegram"])
-
-    async def send(index: int) -> None:
-        async with slots:
-            await application.bot.send_message(user_id(index), TEXT, parse_mode=ParseMode.HTML)
-
-    started = time.time()
-    await asyncio.gather(*(send(i) for i in range(count)))
-    await application.shutdown()
-    return await outcome(http, url, token, count, started)
+    started = await bare_send(url, token, users(count), TEXT)
+    return await outcome(http, url, token, users(count), started)
 
 
 async def members(app: App, count: int) -> None:
@@ -143,7 +114,7 @@ async def gcmbot(http: aiohttp.ClientSession, url: str, count: int, tmp: Path) -
     receiving.cancel()
     await asyncio.gather(receiving, return_exceptions=True)
     await app.close()
-    return {**await outcome(http, url, token, count, started), "planned": planned}
+    return {**await outcome(http, url, token, users(count), started), "planned": planned}
 
 
 async def main(count: int) -> None:

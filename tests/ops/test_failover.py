@@ -139,8 +139,6 @@ async def test_a_leader_cut_from_the_database_stops_and_the_broadcast_is_neither
                 await asyncio.sleep(0.1)
         finally:
             for instance in instances:
-                if instance.process.returncode is None:
-                    instance.process.send_signal(signal.SIGCONT)
                 await instance.stop()
 
     broadcast = to_groups(sent, marker)
