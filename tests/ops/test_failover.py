@@ -89,6 +89,19 @@ async def prepare_groups(database_url: str, count: int) -> None:
     await app.close()
 
 
+def add_groups(bot: FakeBot, count: int) -> None:
+    """The groups of :func:`prepare_groups`, as the fake server knows them."""
+    for index in range(count):
+        bot.add_chat(make_group(group_id(index), f"G{index}"))
+
+
+async def broadcast(bot: FakeBot, marker: str) -> None:
+    """WT2's secretary asks to broadcast a text with ``marker`` to the table and presses Send."""
+    bot.private(SECRETARY, f"/difundir WT2 Asamblea {marker}")
+    [preview] = await bot.wait_sent(SECRETARY["id"], 1, timeout=60)
+    bot.press(SECRETARY, preview, preview["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
+
+
 async def in_flight(database_url: str) -> set[str]:
     dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
     connection = await asyncpg.connect(dsn)
@@ -108,16 +121,13 @@ async def test_a_leader_cut_from_the_database_stops_and_the_broadcast_is_neither
     sent: list[Sent] = []
     async with FakeTelegram(rate_limits=RateLimits()) as server:
         bot = server.bot(TOKEN, "GcmFailoverBot")
-        for index in range(groups):
-            bot.add_chat(make_group(group_id(index), f"G{index}"))
+        add_groups(bot, groups)
         instances = [
             await spawn(n, tmp_path, postgres_url, server.url, TOKEN, sent, cable=True) for n in ("a", "b")
         ]
         try:
             leader, standby = await leader_of(instances)
-            bot.private(SECRETARY, f"/difundir WT2 Asamblea {marker}")
-            [preview] = await bot.wait_sent(SECRETARY["id"], 1, timeout=60)
-            bot.press(SECRETARY, preview, preview["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
+            await broadcast(bot, marker)
             while len(to_groups(sent, marker)) < 40:
                 await asyncio.sleep(0.01)
 
@@ -200,8 +210,7 @@ async def test_in_webhook_mode_a_standby_answers_and_only_the_leader_sends_the_b
 
     async with FakeTelegram() as server:
         bot = server.bot(TOKEN, "GcmFailoverBot")
-        for index in range(groups):
-            bot.add_chat(make_group(group_id(index), f"G{index}"))
+        add_groups(bot, groups)
         leader = await spawn("a", tmp_path, postgres_url, server.url, TOKEN, sent, env=webhook(free_port()))
         instances = [leader]
         try:
@@ -214,9 +223,7 @@ async def test_in_webhook_mode_a_standby_answers_and_only_the_leader_sends_the_b
                 while str(port) not in bot.webhook_url or not (await standby.ready() or {}).get("ready"):
                     await asyncio.sleep(0.1)
 
-            bot.private(SECRETARY, f"/difundir WT2 Asamblea {marker}")
-            [preview] = await bot.wait_sent(SECRETARY["id"], 1, timeout=60)
-            bot.press(SECRETARY, preview, preview["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
+            await broadcast(bot, marker)
             pressed = time.monotonic()
             async with asyncio.timeout(TAKEOVER):  # a nudge, not the leader's minute re-read
                 while len({s.chat_id for s in to_groups(sent, marker)}) < groups:
