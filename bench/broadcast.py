@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,10 +26,19 @@ import aiohttp
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.common import GOAL, RATE, bare_send, control, fake_server, outcome, register_chats  # noqa: E402
-from bot.adapters.telegram import TelegramAdapter  # noqa: E402
-from bot.app import App  # noqa: E402
-from bot.config import Settings  # noqa: E402
+from bench.common import (  # noqa: E402
+    Figures,
+    bare_send,
+    control,
+    measured,
+    outcome,
+    print_figures,
+    print_verdict,
+    register_chats,
+    sending,
+    started_app,
+    until_sent,
+)
 from storage import chats, deliveries, subscriptions  # noqa: E402
 from tests.fakes.telegram_api import make_group  # noqa: E402
 
@@ -50,23 +58,18 @@ async def register_groups(http: aiohttp.ClientSession, url: str, token: str, cou
     await register_chats(http, url, token, [make_group(group_id(i), f"Group {i}") for i in range(count)])
 
 
-async def baseline(http: aiohttp.ClientSession, url: str, count: int) -> dict[str, float]:
+async def baseline(http: aiohttp.ClientSession, url: str, count: int) -> Figures:
     token = TOKENS["baseline"]
     await register_groups(http, url, token, count)
     started = await bare_send(url, token, groups(count), TEXT)
     return await outcome(http, url, token, groups(count), started)
 
 
-async def gcmbot(http: aiohttp.ClientSession, url: str, count: int, tmp: Path) -> dict[str, float]:
+async def gcmbot(http: aiohttp.ClientSession, url: str, count: int, tmp: Path) -> Figures:
     token = TOKENS["gcmbot"]
     await register_groups(http, url, token, count)
     await control(http, url, token, "chats", {"id": 4242, "type": "private", "first_name": "Sec"})
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, database_url=f"sqlite+aiosqlite:///{tmp / 'bench.sqlite3'}",
-        telegram_token=token, telegram_base_url=url,
-    )
-    app = App(settings)
-    await app.start()
+    app = await started_app(url, token, tmp)
     async with app.db.transaction() as session:
         for index in range(count):
             chat = await chats.ensure_chat(session, "telegram", str(group_id(index)), private=False)
@@ -78,40 +81,20 @@ async def gcmbot(http: aiohttp.ClientSession, url: str, count: int, tmp: Path) -
             status=deliveries.DRAFT,
         )
         assert draft is not None
-    adapter = TelegramAdapter(settings)
-    app.add(adapter)
-    receiving = asyncio.create_task(adapter.run(app))
-    await adapter.started.wait()
-    await app.scheduler.start()
-    await app.sender.idle()
-    started = time.time()
-    async with app.db.transaction() as session:  # the secretary confirms
-        await deliveries.set_status_if(session, draft.id, deliveries.DRAFT, deliveries.PENDING, due_at=datetime.now(UTC))
-    app.scheduler.wake()
-    while app.sender.stats["sent"] < count + 1:  # every chat, and the report to the secretary
-        await asyncio.sleep(0.1)
-    await app.scheduler.stop()
-    receiving.cancel()
-    await asyncio.gather(receiving, return_exceptions=True)
-    await app.close()
+    async with sending(app):
+        started = time.time()
+        async with app.db.transaction() as session:  # the secretary confirms
+            await deliveries.set_status_if(
+                session, draft.id, deliveries.DRAFT, deliveries.PENDING, due_at=datetime.now(UTC)
+            )
+        await until_sent(app, count + 1)  # every chat, and the report to the secretary
     return await outcome(http, url, token, groups(count), started)
 
 
 async def main(count: int) -> None:
-    bound = count / RATE
-    async with fake_server() as url, aiohttp.ClientSession() as http:
-        bare = await baseline(http, url, count)
-        with tempfile.TemporaryDirectory() as tmp:
-            ours = await gcmbot(http, url, count, Path(tmp))
-    for name, figures in (("bare python-telegram-bot", bare), ("gcmbot broadcast", ours)):
-        print(
-            f"{name:>24}: {count} chats in {figures['elapsed']:.1f} s = {figures['elapsed'] / bound:.3f}x the "
-            f"{bound:.1f} s bound; 429s {figures['429']:.0f}, duplicates {figures['duplicates']:.0f}, "
-            f"losses {figures['losses']:.0f}"
-        )
-    print(f"gcmbot / bare: {ours['elapsed'] / bare['elapsed']:.3f}x")
-    ok = ours["elapsed"] <= GOAL * bound and not (ours["429"] or ours["duplicates"] or ours["losses"])
-    print("goals met (<= 1.1x, 0 429s, 0 duplicates, 0 losses)" if ok else "GOALS NOT MET")
+    bare, ours = await measured(count, baseline, gcmbot)
+    print_figures(count, "chats", [("bare python-telegram-bot", bare), ("gcmbot broadcast", ours)])
+    print_verdict(count, bare, ours)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
-"""What several benchmarks share: the fake Bot API server in its own process and the bare
-python-telegram-bot baseline sending through it, a ``gcmbot run`` process's environment,
-readiness and memory, and meetings with their reminders written straight into the outbox.
+"""What several benchmarks share: the fake Bot API server in its own process, the bare
+python-telegram-bot baseline and gcmbot sending through it and their figures against the bound
+of Telegram's flood limits; a ``gcmbot run`` process's environment, readiness and memory; and
+meetings with their reminders written straight into the outbox.
 
 Benchmarks put the repository on ``sys.path`` before importing this module.
 """
@@ -11,10 +12,11 @@ import asyncio
 import json
 import os
 import sys
+import tempfile
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,7 +29,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, ApplicationBuilder
 
-from bot.adapters.telegram import FLOOD_LIMITS
+from bot.adapters.telegram import FLOOD_LIMITS, TelegramAdapter
+from bot.app import App
+from bot.config import Settings
 from bot.delivery import CONCURRENCY
 from storage.deliveries import Notice
 from storage.meetings import Meeting
@@ -39,6 +43,13 @@ RATE = 30
 """Messages a second Telegram accepts from one bot."""
 BARE_RETRIES = 3
 """The bare bot retries 429s inside AIORateLimiter; ours retries them in the sender."""
+
+Figures = dict[str, float]
+"""What the fake server saw: ``elapsed``, ``429``, ``duplicates``, ``losses``."""
+Baseline = Callable[[aiohttp.ClientSession, str, int], Awaitable[Figures]]
+"""The bare bot's run: (session, the server's URL, how many messages)."""
+Ours = Callable[[aiohttp.ClientSession, str, int, Path], Awaitable[Figures]]
+"""gcmbot's run: the same and a directory for its database."""
 
 
 @asynccontextmanager
@@ -72,7 +83,7 @@ async def register_chats(http: aiohttp.ClientSession, url: str, token: str, chat
 
 async def outcome(
     http: aiohttp.ClientSession, url: str, token: str, chat_ids: Sequence[int], started: float
-) -> dict[str, float]:
+) -> Figures:
     """What the server saw of the messages to ``chat_ids``: elapsed from ``started`` until the last
     was accepted, 429s, duplicates, losses."""
     expected = set(chat_ids)
@@ -108,6 +119,68 @@ async def bare_send(url: str, token: str, chat_ids: Sequence[int], text: str) ->
     await asyncio.gather(*(send(chat_id) for chat_id in chat_ids))
     await application.shutdown()
     return started
+
+
+async def started_app(url: str, token: str, tmp: Path) -> App:
+    """gcmbot started on a SQLite database in ``tmp``, for the bot ``token`` on the server at ``url``."""
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, database_url=f"sqlite+aiosqlite:///{tmp / 'bench.sqlite3'}",
+        telegram_token=token, telegram_base_url=url,
+    )
+    app = App(settings)
+    await app.start()
+    return app
+
+
+@asynccontextmanager
+async def sending(app: App) -> AsyncIterator[None]:
+    """``app`` with its Telegram adapter receiving and its scheduler running, the outbox idle at the
+    start; all stopped and the app closed on leaving."""
+    adapter = TelegramAdapter(app.settings)
+    app.add(adapter)
+    receiving = asyncio.create_task(adapter.run(app))
+    await adapter.started.wait()
+    await app.scheduler.start()
+    await app.sender.idle()
+    try:
+        yield
+    finally:
+        await app.scheduler.stop()
+        receiving.cancel()
+        await asyncio.gather(receiving, return_exceptions=True)
+        await app.close()
+
+
+async def until_sent(app: App, count: int) -> None:
+    """Wake the scheduler for work just planned; return once the sender has sent ``count`` messages."""
+    app.scheduler.wake()
+    while app.sender.stats["sent"] < count:
+        await asyncio.sleep(0.1)
+
+
+async def measured(count: int, baseline: Baseline, gcmbot: Ours) -> tuple[Figures, Figures]:
+    """The baseline's figures, then gcmbot's, on one fake server (each with its own bot)."""
+    async with fake_server() as url, aiohttp.ClientSession() as http:
+        bare = await baseline(http, url, count)
+        with tempfile.TemporaryDirectory() as tmp:
+            ours = await gcmbot(http, url, count, Path(tmp))
+    return bare, ours
+
+
+def print_figures(count: int, noun: str, rows: Sequence[tuple[str, Figures]]) -> None:
+    bound = count / RATE
+    for name, figures in rows:
+        print(
+            f"{name:>24}: {count} {noun} in {figures['elapsed']:.1f} s = {figures['elapsed'] / bound:.3f}x the "
+            f"{bound:.1f} s bound; 429s {figures['429']:.0f}, duplicates {figures['duplicates']:.0f}, "
+            f"losses {figures['losses']:.0f}"
+        )
+
+
+def print_verdict(count: int, bare: Figures, ours: Figures) -> None:
+    print(f"gcmbot / bare: {ours['elapsed'] / bare['elapsed']:.3f}x")
+    ok = ours["elapsed"] <= GOAL * (count / RATE) and not (ours["429"] or ours["duplicates"] or ours["losses"])
+    print("goals met (<= 1.1x, 0 429s, 0 duplicates, 0 losses)" if ok else "GOALS NOT MET")
 
 
 def bot_env(settings: dict[str, str]) -> dict[str, str]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,10 +25,19 @@ import aiohttp
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.common import GOAL, RATE, bare_send, fake_server, outcome, register_chats  # noqa: E402
-from bot.adapters.telegram import TelegramAdapter  # noqa: E402
+from bench.common import (  # noqa: E402
+    Figures,
+    bare_send,
+    measured,
+    outcome,
+    print_figures,
+    print_verdict,
+    register_chats,
+    sending,
+    started_app,
+    until_sent,
+)
 from bot.app import App  # noqa: E402
-from bot.config import Settings  # noqa: E402
 from handlers.pledge_rounds import start_round  # noqa: E402
 from storage import chats, organisations, pledges  # noqa: E402
 from storage.organisations import APPROVED  # noqa: E402
@@ -53,7 +61,7 @@ async def register_users(http: aiohttp.ClientSession, url: str, token: str, coun
     ])
 
 
-async def baseline(http: aiohttp.ClientSession, url: str, count: int) -> dict[str, float]:
+async def baseline(http: aiohttp.ClientSession, url: str, count: int) -> Figures:
     token = TOKENS["baseline"]
     await register_users(http, url, token, count)
     started = await bare_send(url, token, users(count), TEXT)
@@ -84,55 +92,29 @@ async def members(app: App, count: int) -> None:
                 )
 
 
-async def gcmbot(http: aiohttp.ClientSession, url: str, count: int, tmp: Path) -> dict[str, float]:
+async def gcmbot(http: aiohttp.ClientSession, url: str, count: int, tmp: Path) -> Figures:
     token = TOKENS["gcmbot"]
     await register_users(http, url, token, count)
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, database_url=f"sqlite+aiosqlite:///{tmp / 'bench.sqlite3'}",
-        telegram_token=token, telegram_base_url=url,
-    )
-    app = App(settings)
-    await app.start()
+    app = await started_app(url, token, tmp)
     await members(app, count)
-    adapter = TelegramAdapter(settings)
-    app.add(adapter)
-    receiving = asyncio.create_task(adapter.run(app))
-    await adapter.started.wait()
-    await app.scheduler.start()
-    await app.sender.idle()
-    started = time.time()
-    async with app.db.transaction() as session:  # an admin's /compromisos pedir todo
-        _round, asked = await start_round(
-            session, datetime.now(UTC), settings.bot_timezone, settings.bot_language, tables=None, by="telegram:1"
-        )
-    planned = time.time() - started
-    assert asked == count, asked
-    app.scheduler.wake()
-    while app.sender.stats["sent"] < count:
-        await asyncio.sleep(0.1)
-    await app.scheduler.stop()
-    receiving.cancel()
-    await asyncio.gather(receiving, return_exceptions=True)
-    await app.close()
+    async with sending(app):
+        started = time.time()
+        async with app.db.transaction() as session:  # an admin's /compromisos pedir todo
+            _round, asked = await start_round(
+                session, datetime.now(UTC), app.settings.bot_timezone, app.settings.bot_language, tables=None,
+                by="telegram:1",
+            )
+        planned = time.time() - started
+        assert asked == count, asked
+        await until_sent(app, count)
     return {**await outcome(http, url, token, users(count), started), "planned": planned}
 
 
 async def main(count: int) -> None:
-    bound = count / RATE
-    async with fake_server() as url, aiohttp.ClientSession() as http:
-        bare = await baseline(http, url, count)
-        with tempfile.TemporaryDirectory() as tmp:
-            ours = await gcmbot(http, url, count, Path(tmp))
-    for name, figures in (("bare python-telegram-bot", bare), ("gcmbot pledge round", ours)):
-        print(
-            f"{name:>24}: {count} contacts in {figures['elapsed']:.1f} s = {figures['elapsed'] / bound:.3f}x the "
-            f"{bound:.1f} s bound; 429s {figures['429']:.0f}, duplicates {figures['duplicates']:.0f}, "
-            f"losses {figures['losses']:.0f}"
-        )
+    bare, ours = await measured(count, baseline, gcmbot)
+    print_figures(count, "contacts", [("bare python-telegram-bot", bare), ("gcmbot pledge round", ours)])
     print(f"planning the round's {count} requests ({3 * count} pledges): {ours['planned']:.2f} s")
-    print(f"gcmbot / bare: {ours['elapsed'] / bare['elapsed']:.3f}x")
-    ok = ours["elapsed"] <= GOAL * bound and not (ours["429"] or ours["duplicates"] or ours["losses"])
-    print("goals met (<= 1.1x, 0 429s, 0 duplicates, 0 losses)" if ok else "GOALS NOT MET")
+    print_verdict(count, bare, ours)
 
 
 if __name__ == "__main__":

@@ -89,13 +89,15 @@ async def prepare_groups(database_url: str, count: int) -> None:
     await app.close()
 
 
-def add_groups(bot: FakeBot, count: int) -> None:
-    """The groups of :func:`prepare_groups`, as the fake server knows them."""
+def bot_in_groups(server: FakeTelegram, count: int) -> FakeBot:
+    """The bot on ``server``, a member of the groups of :func:`prepare_groups`."""
+    bot = server.bot(TOKEN, "GcmFailoverBot")
     for index in range(count):
         bot.add_chat(make_group(group_id(index), f"G{index}"))
+    return bot
 
 
-async def broadcast(bot: FakeBot, marker: str) -> None:
+async def send_broadcast(bot: FakeBot, marker: str) -> None:
     """WT2's secretary asks to broadcast a text with ``marker`` to the table and presses Send."""
     bot.private(SECRETARY, f"/difundir WT2 Asamblea {marker}")
     [preview] = await bot.wait_sent(SECRETARY["id"], 1, timeout=60)
@@ -120,14 +122,13 @@ async def test_a_leader_cut_from_the_database_stops_and_the_broadcast_is_neither
     marker = f"failover-{os.getpid()}"
     sent: list[Sent] = []
     async with FakeTelegram(rate_limits=RateLimits()) as server:
-        bot = server.bot(TOKEN, "GcmFailoverBot")
-        add_groups(bot, groups)
+        bot = bot_in_groups(server, groups)
         instances = [
             await spawn(n, tmp_path, postgres_url, server.url, TOKEN, sent, cable=True) for n in ("a", "b")
         ]
         try:
             leader, standby = await leader_of(instances)
-            await broadcast(bot, marker)
+            await send_broadcast(bot, marker)
             while len(to_groups(sent, marker)) < 40:
                 await asyncio.sleep(0.01)
 
@@ -209,8 +210,7 @@ async def test_in_webhook_mode_a_standby_answers_and_only_the_leader_sends_the_b
         }
 
     async with FakeTelegram() as server:
-        bot = server.bot(TOKEN, "GcmFailoverBot")
-        add_groups(bot, groups)
+        bot = bot_in_groups(server, groups)
         leader = await spawn("a", tmp_path, postgres_url, server.url, TOKEN, sent, env=webhook(free_port()))
         instances = [leader]
         try:
@@ -223,7 +223,7 @@ async def test_in_webhook_mode_a_standby_answers_and_only_the_leader_sends_the_b
                 while str(port) not in bot.webhook_url or not (await standby.ready() or {}).get("ready"):
                     await asyncio.sleep(0.1)
 
-            await broadcast(bot, marker)
+            await send_broadcast(bot, marker)
             pressed = time.monotonic()
             async with asyncio.timeout(TAKEOVER):  # a nudge, not the leader's minute re-read
                 while len({s.chat_id for s in to_groups(sent, marker)}) < groups:
