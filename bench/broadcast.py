@@ -27,17 +27,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.common import (  # noqa: E402
-    Figures,
-    bare_send,
-    control,
-    measured,
-    outcome,
-    print_figures,
-    print_verdict,
-    register_chats,
-    sending,
-    started_app,
-    until_sent,
+    Figures, bare_send, control, measured, outcome, print_figures,
+    print_verdict, register_chats, sending, started_app, until_sent,
 )
 from storage import chats, deliveries, subscriptions  # noqa: E402
 from tests.fakes.telegram_api import make_group  # noqa: E402

@@ -26,16 +26,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.common import (  # noqa: E402
-    Figures,
-    bare_send,
-    measured,
-    outcome,
-    print_figures,
-    print_verdict,
-    register_chats,
-    sending,
-    started_app,
-    until_sent,
+    Figures, bare_send, measured, outcome, print_figures, print_verdict,
+    register_chats, sending, started_app, until_sent,
 )
 from bot.app import App  # noqa: E402
 from handlers.pledge_rounds import start_round  # noqa: E402
