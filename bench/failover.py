@@ -19,7 +19,6 @@ import asyncio
 import os
 import random
 import re
-import signal
 import statistics
 import sys
 import tempfile
@@ -34,13 +33,10 @@ import asyncpg
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from sqlalchemy import insert, select  # noqa: E402
-
+from bench.common import add_reminders  # noqa: E402
 from bot.app import App  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from storage import chats, roles, subscriptions  # noqa: E402
-from storage.deliveries import Notice  # noqa: E402
-from storage.meetings import Meeting  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram, RateLimits, make_group, make_user  # noqa: E402
 from tests.ops.cluster import Instance, Sent, overlaps, spawn  # noqa: E402
 
@@ -82,29 +78,14 @@ async def prepare(database_url: str, groups: int, reminders: list[datetime]) -> 
     """Every group follows WT2 (reminders of WT2's meetings and the broadcast reach all)."""
     app = App(Settings(_env_file=None, database_url=database_url))  # type: ignore[call-arg]
     await app.start()
-    now = datetime.now(UTC)
     async with app.db.transaction() as session:
         for index in range(groups):
             await chats.ensure_chat(session, "telegram", str(group_id(index)), private=False, title=f"G{index}")
             await subscriptions.subscribe(session, "telegram", str(group_id(index)), "WT2", "telegram:4242")
         await roles.add_secretary(session, "telegram:4242", "WT2", "telegram:1")
-        await session.execute(insert(Meeting), [
-            {
-                "table_code": "WT2", "title": f"Failover meeting {i}", "starts_at": at + timedelta(hours=1),
-                "timezone": "America/Bogota", "offsets": [3600], "quarterly": False, "occurrence": 0,
-                "status": "scheduled", "revision": 0, "created_by": "telegram:4242", "created_at": now, "updated_at": now,
-            }
-            for i, at in enumerate(reminders)
-        ])
-        ids = list(await session.scalars(select(Meeting.id).order_by(Meeting.id)))
-        await session.execute(insert(Notice), [
-            {
-                "key": f"reminder:{mid}:failover:3600", "kind": "reminder", "status": "pending", "due_at": at,
-                "expires_at": at + timedelta(hours=1), "meeting_id": mid, "table_code": "WT2",
-                "owner": "telegram:4242", "payload": {"offset": 3600}, "reported": False, "created_at": now,
-            }
-            for mid, at in zip(ids, reminders, strict=True)
-        ])
+        await add_reminders(
+            session, reminders, tables=("WT2",), title="Failover meeting", owner="telegram:4242", tag="failover"
+        )
     await app.close()
 
 
@@ -205,8 +186,6 @@ async def run(failovers: int, groups: int) -> None:
                 await asyncio.sleep(0.5)
         finally:
             for instance in instances:
-                if instance.process.returncode is None:
-                    instance.process.send_signal(signal.SIGCONT)
                 await instance.stop()
         ambiguous = await requeued(dsn, workdir, marker)
     await drop_database(name)

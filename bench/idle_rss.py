@@ -13,37 +13,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
-
-import psutil
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(REPO))
 
+from bench.common import bot_env, ready, rss_mib  # noqa: E402
 from tests.fakes.synapse import Synapse, free_port  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
 
 GOAL = 1.3
 TOKENS = {"gcmbot": "7000016:idle-gcmbot", "echo": "7000001:bench-echo-bot"}
-
-
-def ready(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as answer:
-            return bool(json.load(answer)["ready"])
-    except OSError:
-        return False
-
-
-def rss_mib(process: subprocess.Popen[bytes]) -> float:
-    return psutil.Process(process.pid).memory_info().rss / 2**20
 
 
 async def run(settle: float) -> None:
@@ -55,7 +39,7 @@ async def run(settle: float) -> None:
         workdir = synapse.workdir
         async with FakeTelegram() as telegram:
             health = free_port()
-            env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MATRIX_", "BOT_"))} | {
+            env = bot_env({
                 "DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'gcmbot.sqlite3'}",
                 "TELEGRAM_TOKEN": TOKENS["gcmbot"],
                 "TELEGRAM_BASE_URL": telegram.url,
@@ -65,7 +49,7 @@ async def run(settle: float) -> None:
                 "MATRIX_STORE_PATH": str(workdir / "matrix-store"),
                 "HEALTH_PORT": str(health),
                 "LOG_LEVEL": "WARNING",
-            }
+            })
             logs = {name: open(workdir / f"{name}.log", "wb") for name in ("gcmbot", "ptb", "nio")}  # noqa: SIM115
             processes["gcmbot"] = subprocess.Popen(
                 [sys.executable, "-m", "bot.cli", "run"], cwd=workdir, env=env, stdout=logs["gcmbot"], stderr=subprocess.STDOUT
@@ -87,7 +71,7 @@ async def run(settle: float) -> None:
                     raise SystemExit(f"the bots did not connect; see {workdir}/*.log")
                 await asyncio.sleep(0.5)
             await asyncio.sleep(settle)
-            rss = {name: rss_mib(process) for name, process in processes.items()}
+            rss = {name: rss_mib(process.pid) for name, process in processes.items()}
             for process in processes.values():
                 process.terminate()
             for process in processes.values():

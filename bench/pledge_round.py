@@ -16,9 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import tempfile
 import time
-from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,14 +25,11 @@ import aiohttp
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from telegram.constants import ParseMode  # noqa: E402
-from telegram.ext import AIORateLimiter, ApplicationBuilder  # noqa: E402
-
-from bench.broadcast import BARE_RETRIES, GOAL, RATE, control, fake_server  # noqa: E402
-from bot.adapters.telegram import FLOOD_LIMITS, TelegramAdapter  # noqa: E402
+from bench.common import (  # noqa: E402
+    Figures, bare_send, measured, outcome, print_figures, print_verdict,
+    register_chats, sending, started_app, until_sent,
+)
 from bot.app import App  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.delivery import CONCURRENCY  # noqa: E402
 from handlers.pledge_rounds import start_round  # noqa: E402
 from storage import chats, organisations, pledges  # noqa: E402
 from storage.organisations import APPROVED  # noqa: E402
@@ -48,45 +43,21 @@ def user_id(index: int) -> int:
     return FIRST_USER + index
 
 
+def users(count: int) -> list[int]:
+    return [user_id(i) for i in range(count)]
+
+
 async def register_users(http: aiohttp.ClientSession, url: str, token: str, count: int) -> None:
-    for start in range(0, count, 100):
-        await asyncio.gather(*(
-            control(http, url, token, "chats", {"id": user_id(i), "type": "private", "first_name": f"U{i}"})
-            for i in range(start, min(start + 100, count))
-        ))
+    await register_chats(http, url, token, [
+        {"id": user_id(i), "type": "private", "first_name": f"U{i}"} for i in range(count)
+    ])
 
 
-async def outcome(http: aiohttp.ClientSession, url: str, token: str, count: int, started: float) -> dict[str, float]:
-    calls = await control(http, url, token, "calls")
-    sent = [c for c in calls if c["method"] == "sendmessage" and c["status"] == 200]
-    per_user = Counter(c["params"]["chat_id"] for c in sent)
-    stats = await control(http, url, token, "stats")
-    return {
-        "elapsed": max(c["at"] for c in sent) - started,
-        "429": stats["rate_limited"],
-        "duplicates": sum(n - 1 for n in per_user.values() if n > 1),
-        "losses": sum(1 for i in range(count) if per_user[user_id(i)] == 0),
-    }
-
-
-async def baseline(http: aiohttp.ClientSession, url: str, count: int) -> dict[str, float]:
+async def baseline(http: aiohttp.ClientSession, url: str, count: int) -> Figures:
     token = TOKENS["baseline"]
     await register_users(http, url, token, count)
-    application = (
-        ApplicationBuilder().token(token).base_url(f"{url}/bot").base_file_url(f"{url}/file/bot")
-        .rate_limiter(AIORateLimiter(max_retries=BARE_RETRIES, **FLOOD_LIMITS)).job_queue(None).build()
-    )
-    await application.initialize()
-    slots = asyncio.Semaphore(CONCURRENCY["telegram"])
-
-    async def send(index: int) -> None:
-        async with slots:
-            await application.bot.send_message(user_id(index), TEXT, parse_mode=ParseMode.HTML)
-
-    started = time.time()
-    await asyncio.gather(*(send(i) for i in range(count)))
-    await application.shutdown()
-    return await outcome(http, url, token, count, started)
+    started = await bare_send(url, token, users(count), TEXT)
+    return await outcome(http, url, token, users(count), started)
 
 
 async def members(app: App, count: int) -> None:
@@ -113,55 +84,29 @@ async def members(app: App, count: int) -> None:
                 )
 
 
-async def gcmbot(http: aiohttp.ClientSession, url: str, count: int, tmp: Path) -> dict[str, float]:
+async def gcmbot(http: aiohttp.ClientSession, url: str, count: int, tmp: Path) -> Figures:
     token = TOKENS["gcmbot"]
     await register_users(http, url, token, count)
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, database_url=f"sqlite+aiosqlite:///{tmp / 'bench.sqlite3'}",
-        telegram_token=token, telegram_base_url=url,
-    )
-    app = App(settings)
-    await app.start()
+    app = await started_app(url, token, tmp)
     await members(app, count)
-    adapter = TelegramAdapter(settings)
-    app.add(adapter)
-    receiving = asyncio.create_task(adapter.run(app))
-    await adapter.started.wait()
-    await app.scheduler.start()
-    await app.sender.idle()
-    started = time.time()
-    async with app.db.transaction() as session:  # an admin's /compromisos pedir todo
-        _round, asked = await start_round(
-            session, datetime.now(UTC), settings.bot_timezone, settings.bot_language, tables=None, by="telegram:1"
-        )
-    planned = time.time() - started
-    assert asked == count, asked
-    app.scheduler.wake()
-    while app.sender.stats["sent"] < count:
-        await asyncio.sleep(0.1)
-    await app.scheduler.stop()
-    receiving.cancel()
-    await asyncio.gather(receiving, return_exceptions=True)
-    await app.close()
-    return {**await outcome(http, url, token, count, started), "planned": planned}
+    async with sending(app):
+        started = time.time()
+        async with app.db.transaction() as session:  # an admin's /compromisos pedir todo
+            _round, asked = await start_round(
+                session, datetime.now(UTC), app.settings.bot_timezone, app.settings.bot_language, tables=None,
+                by="telegram:1",
+            )
+        planned = time.time() - started
+        assert asked == count, asked
+        await until_sent(app, count)
+    return {**await outcome(http, url, token, users(count), started), "planned": planned}
 
 
 async def main(count: int) -> None:
-    bound = count / RATE
-    async with fake_server() as url, aiohttp.ClientSession() as http:
-        bare = await baseline(http, url, count)
-        with tempfile.TemporaryDirectory() as tmp:
-            ours = await gcmbot(http, url, count, Path(tmp))
-    for name, figures in (("bare python-telegram-bot", bare), ("gcmbot pledge round", ours)):
-        print(
-            f"{name:>24}: {count} contacts in {figures['elapsed']:.1f} s = {figures['elapsed'] / bound:.3f}x the "
-            f"{bound:.1f} s bound; 429s {figures['429']:.0f}, duplicates {figures['duplicates']:.0f}, "
-            f"losses {figures['losses']:.0f}"
-        )
+    bare, ours = await measured(count, baseline, gcmbot)
+    print_figures(count, "contacts", [("bare python-telegram-bot", bare), ("gcmbot pledge round", ours)])
     print(f"planning the round's {count} requests ({3 * count} pledges): {ours['planned']:.2f} s")
-    print(f"gcmbot / bare: {ours['elapsed'] / bare['elapsed']:.3f}x")
-    ok = ours["elapsed"] <= GOAL * bound and not (ours["429"] or ours["duplicates"] or ours["losses"])
-    print("goals met (<= 1.1x, 0 429s, 0 duplicates, 0 losses)" if ok else "GOALS NOT MET")
+    print_verdict(count, bare, ours)
 
 
 if __name__ == "__main__":

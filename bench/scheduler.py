@@ -25,8 +25,9 @@ sys.path.insert(0, str(REPO))
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # noqa: E402
 from apscheduler.triggers.date import DateTrigger  # noqa: E402
-from sqlalchemy import insert, select  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
+from bench.common import add_reminders  # noqa: E402
 from bot.adapters.base import Delivery, Status  # noqa: E402
 from bot.app import App  # noqa: E402
 from bot.config import Settings  # noqa: E402
@@ -34,7 +35,6 @@ from handlers.knowledge import TABLE_CODES  # noqa: E402
 from handlers.message import Reply  # noqa: E402
 from storage import chats, subscriptions  # noqa: E402
 from storage.deliveries import DeliveryRecord, Notice  # noqa: E402
-from storage.meetings import Meeting  # noqa: E402
 
 START_GOAL = 2.0
 LATENESS_GOAL = 1.0
@@ -86,34 +86,12 @@ async def fill(database_url: str, times: list[datetime]) -> None:
     """One subscribed chat per table; one meeting per reminder, an hour after it."""
     app = App(Settings(_env_file=None, database_url=database_url))  # type: ignore[call-arg]
     await app.start()
-    now = datetime.now(UTC)
     async with app.db.transaction() as session:
         for code in TABLE_CODES:
             await chats.ensure_chat(session, "bench", f"chat-{code}", private=False)
             if code not in await subscriptions.chat_tables(session, "bench", f"chat-{code}"):
                 await subscriptions.subscribe(session, "bench", f"chat-{code}", code, "bench:admin")
-        rows = [
-            {
-                "table_code": TABLE_CODES[i % len(TABLE_CODES)], "title": f"Meeting {i}",
-                "starts_at": at + timedelta(hours=1), "timezone": "America/Bogota", "offsets": [3600],
-                "quarterly": False, "occurrence": 0, "status": "scheduled", "revision": 0,
-                "created_by": "bench:admin", "created_at": now, "updated_at": now,
-            }
-            for i, at in enumerate(times)
-        ]
-        await session.execute(insert(Meeting), rows)
-        ids = list(await session.scalars(select(Meeting.id).order_by(Meeting.id)))[-len(rows):]
-        await session.execute(
-            insert(Notice),
-            [
-                {
-                    "key": f"reminder:{mid}:bench:3600", "kind": "reminder", "status": "pending", "due_at": at,
-                    "expires_at": at + timedelta(hours=1), "meeting_id": mid, "table_code": row["table_code"],
-                    "owner": "bench:admin", "payload": {"offset": 3600}, "reported": False, "created_at": now,
-                }
-                for mid, at, row in zip(ids, times, rows, strict=True)
-            ],
-        )
+        await add_reminders(session, times, tables=TABLE_CODES, title="Meeting", owner="bench:admin", tag="bench")
     await app.close()
 
 

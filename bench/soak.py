@@ -16,30 +16,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
 import statistics
 import sys
 import tempfile
 import time
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import psutil
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from sqlalchemy import insert, select  # noqa: E402
-
+from bench.common import add_reminders, bot_env, ready, rss_mib  # noqa: E402
 from bot.app import App  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from handlers.knowledge import TABLE_CODES  # noqa: E402
 from storage import chats, roles, subscriptions  # noqa: E402
-from storage.deliveries import Notice  # noqa: E402
-from storage.meetings import Meeting  # noqa: E402
 from tests.fakes.synapse import free_port  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram, RateLimits, make_group, make_user  # noqa: E402
 
@@ -72,7 +65,6 @@ async def prepare(database_url: str, reminders: list[datetime]) -> None:
     """The groups and their tables, the secretary of WT2, and a meeting per reminder time."""
     app = App(Settings(_env_file=None, database_url=database_url))  # type: ignore[call-arg]
     await app.start()
-    now = datetime.now(UTC)
     async with app.db.transaction() as session:
         for index in range(GROUPS):
             chat = await chats.ensure_chat(session, "telegram", str(group_id(index)), private=False, title=f"G{index}")
@@ -80,38 +72,14 @@ async def prepare(database_url: str, reminders: list[datetime]) -> None:
             for table in {table_of(index), "WT2"}:
                 await subscriptions.subscribe(session, "telegram", chat.chat_id, table, "telegram:4242")
         await roles.add_secretary(session, "telegram:4242", "WT2", "telegram:1")
-        rows = [
-            {
-                "table_code": TABLE_CODES[i % len(TABLE_CODES)], "title": f"Soak meeting {i}",
-                "starts_at": at + timedelta(hours=1), "timezone": "America/Bogota", "offsets": [3600],
-                "quarterly": False, "occurrence": 0, "status": "scheduled", "revision": 0,
-                "created_by": "telegram:4242", "created_at": now, "updated_at": now,
-            }
-            for i, at in enumerate(reminders)
-        ]
-        await session.execute(insert(Meeting), rows)
-        ids = list(await session.scalars(select(Meeting.id).order_by(Meeting.id)))
-        await session.execute(insert(Notice), [
-            {
-                "key": f"reminder:{mid}:soak:3600", "kind": "reminder", "status": "pending", "due_at": at,
-                "expires_at": at + timedelta(hours=1), "meeting_id": mid, "table_code": row["table_code"],
-                "owner": "telegram:4242", "payload": {"offset": 3600}, "reported": False, "created_at": now,
-            }
-            for mid, at, row in zip(ids, reminders, rows, strict=True)
-        ])
+        await add_reminders(
+            session, reminders, tables=TABLE_CODES, title="Soak meeting", owner="telegram:4242", tag="soak"
+        )
     await app.close()
 
 
 def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else (values or [0])[0]
-
-
-def ready(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as answer:
-            return bool(json.load(answer)["ready"])
-    except OSError:
-        return False
 
 
 async def run(duration: float, warm_up: float, rate: float) -> None:
@@ -127,10 +95,10 @@ async def run(duration: float, warm_up: float, rate: float) -> None:
         for index in range(GROUPS):
             bot.add_chat(make_group(group_id(index), f"G{index}"))
         health = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MATRIX_", "BOT_"))} | {
+        env = bot_env({
             "DATABASE_URL": database_url, "TELEGRAM_TOKEN": TOKEN, "TELEGRAM_BASE_URL": server.url,
             "HEALTH_PORT": str(health), "LOG_LEVEL": "WARNING",
-        }
+        })
         log = (workdir / "gcmbot.log").open("wb")
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot.cli", "run", cwd=REPO, env=env, stdout=log, stderr=asyncio.subprocess.STDOUT
@@ -138,11 +106,10 @@ async def run(duration: float, warm_up: float, rate: float) -> None:
         try:
             while not await asyncio.to_thread(ready, health):
                 await asyncio.sleep(0.2)
-            memory = psutil.Process(process.pid)
             began = time.monotonic()
             asked: dict[int, float] = {}
             latencies: list[tuple[float, float]] = []  # (when asked, seconds)
-            rss: list[tuple[float, int]] = []
+            rss: list[tuple[float, float]] = []  # (seconds since the start, MiB)
             seen = 0
             next_question = began
             broadcast_at = began + duration / 2
@@ -168,7 +135,7 @@ async def run(duration: float, warm_up: float, rate: float) -> None:
                         latencies.append((at - began, time.monotonic() - at))
                 seen = len(bot.delivered)
                 if not rss or now - began - rss[-1][0] >= 5:
-                    rss.append((now - began, memory.memory_info().rss))
+                    rss.append((now - began, rss_mib(process.pid)))
                 await asyncio.sleep(0.01)
             await asyncio.sleep(5)
         finally:
@@ -194,7 +161,7 @@ async def run(duration: float, warm_up: float, rate: float) -> None:
             print(f"  answer latency {name:<13} p50 {statistics.median(values) * 1000:7.1f} ms   p99 {percentile(values, 99) * 1000:7.1f} ms")
     print(f"  reminders: {reminded} group messages for {due_reminders} reminders due (expected {expected})")
     print(f"  broadcast: reached {len(broadcast)} of {GROUPS} groups")
-    print(f"  RSS after {warm_up:.0f} s warm-up: {after[0] / 2**20:.1f} MiB -> {after[-1] / 2**20:.1f} MiB at the end, "
+    print(f"  RSS after {warm_up:.0f} s warm-up: {after[0]:.1f} MiB -> {after[-1]:.1f} MiB at the end, "
           f"growth {growth * 100:+.2f} % ({'meets' if growth < RSS_GOAL else 'misses'} the goal of under {RSS_GOAL * 100:.0f} %)")
     print(f"  logs and database: {workdir}")
 

@@ -5,34 +5,71 @@ administrator imports pledges by sending a file to the bot."""
 from __future__ import annotations
 
 import io
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from nio import RoomMessageImage, UploadResponse
 
+from bot.app import App
 from handlers.markup import plain
 from storage import organisations, pledges
 from tests.fakes.synapse import Account, Synapse
 from tests.matrix.harness import Bot, Member
 from tests.meetings.conftest import make_member
 
+TABLE = "organisation,title,objectives\nRed Ana,Rutas seguras,trata\n".encode()
+"""One pledge for Red Ana, as an administrator's CSV file."""
 
-async def said(member: Member, bot: Bot, room: str, text: str) -> str:
-    """``text`` in ``room``; the body of the bot's next message there."""
+
+async def said(member: Member, bot: Bot, room: str, text: str, *, content: dict[str, Any] | None = None) -> str:
+    """``text`` (or the event ``content``) in ``room``; the body of the bot's next message there."""
     before = len(member.from_user(bot.user_id, room))
-    await member.say(room, text)
+    await member.say(room, text, content=content)
     await member.until(lambda: len(member.from_user(bot.user_id, room)) > before)
     return member.from_user(bot.user_id, room)[before].body
+
+
+@asynccontextmanager
+async def contact_and_admin(
+    synapse: Synapse, bot_account: Account, member: Member, tmp_path: Path, *, encrypted: bool = False
+) -> AsyncIterator[tuple[App, Bot, str]]:
+    """The bot, with ``member`` an administrator and the contact of Red Ana (WT3), and their
+    direct room once the bot has joined it."""
+    bot = Bot(synapse, bot_account, tmp_path / "bot", bot_admins=frozenset({f"matrix:{member.user_id}"}))
+    app = await bot.start()
+    try:
+        await make_member(app, f"matrix:{member.user_id}", "Red Ana", ["WT3"], at=app.core.clock.now())
+        room = await member.create_room([bot.user_id], direct=True, encrypted=encrypted)
+        await member.until_joined(room, bot.user_id)
+        yield app, bot, room
+    finally:
+        await bot.stop()
+
+
+async def file_sent(member: Member, bot: Bot, room: str, table: bytes, *, encrypt: bool = False) -> str:
+    """``table`` uploaded (encrypted or not) and sent to ``room`` as compromisos.csv; the body of
+    the bot's answer."""
+    upload, keys = await member.client.upload(
+        io.BytesIO(table), content_type="text/csv", filename="compromisos.csv", encrypt=encrypt, filesize=len(table)
+    )
+    assert isinstance(upload, UploadResponse)
+    if encrypt:
+        assert keys is not None
+        where: dict[str, Any] = {"file": {**keys, "url": upload.content_uri}}
+    else:
+        where = {"url": upload.content_uri}
+    return await said(member, bot, room, "", content={
+        "msgtype": "m.file", "body": "compromisos.csv", "filename": "compromisos.csv",
+        "info": {"mimetype": "text/csv", "size": len(table)}, **where,
+    })
 
 
 async def test_a_pledge_round_and_its_chart_on_matrix(
     synapse: Synapse, bot_account: Account, member: Member, tmp_path: Path
 ) -> None:
-    bot = Bot(synapse, bot_account, tmp_path / "bot", bot_admins=frozenset({f"matrix:{member.user_id}"}))
-    app = await bot.start()
-    try:
-        await make_member(app, f"matrix:{member.user_id}", "Red Ana", ["WT3"], at=app.core.clock.now())
-        room = await member.create_room([bot.user_id], direct=True)
-        await member.until_joined(room, bot.user_id)
+    async with contact_and_admin(synapse, bot_account, member, tmp_path) as (app, bot, room):
         assert "título" in await said(member, bot, room, "!compromiso nuevo")
         for line in ("Albergues seguros", "10", "Tres albergues"):
             await said(member, bot, room, line)
@@ -53,47 +90,16 @@ async def test_a_pledge_round_and_its_chart_on_matrix(
         assert image.source["content"]["info"]["mimetype"] == "image/png"
         assert (await member.client.download(image.url)).body.startswith(b"\x89PNG")
 
-        table = "organisation,title,objectives\nRed Ana,Rutas seguras,trata\n".encode()
-        upload, _keys = await member.client.upload(
-            io.BytesIO(table), content_type="text/csv", filename="compromisos.csv", filesize=len(table)
-        )
-        assert isinstance(upload, UploadResponse)
-        before = len(member.from_user(bot.user_id, room))
-        await member.say(room, "", content={
-            "msgtype": "m.file", "body": "compromisos.csv", "filename": "compromisos.csv",
-            "info": {"mimetype": "text/csv", "size": len(table)}, "url": upload.content_uri,
-        })
-        await member.until(lambda: len(member.from_user(bot.user_id, room)) > before)
-        assert "Importados 1 compromisos" in member.from_user(bot.user_id, room)[before].body
+        assert "Importados 1 compromisos" in await file_sent(member, bot, room, TABLE)
         async with app.db.transaction() as session:
             (organisation,) = await organisations.same_name(session, "Red Ana")
             titles = [p.title for p in await pledges.pledges_of(session, organisation.id)]
         assert titles == ["Albergues seguros", "Rutas seguras"]
-    finally:
-        await bot.stop()
 
 
 async def test_a_file_sent_in_an_encrypted_direct_room_is_decrypted(
     synapse: Synapse, bot_account: Account, member: Member, tmp_path: Path
 ) -> None:
-    bot = Bot(synapse, bot_account, tmp_path / "bot", bot_admins=frozenset({f"matrix:{member.user_id}"}))
-    app = await bot.start()
-    try:
-        await make_member(app, f"matrix:{member.user_id}", "Red Ana", ["WT3"], at=app.core.clock.now())
-        room = await member.create_room([bot.user_id], direct=True, encrypted=True)
-        await member.until_joined(room, bot.user_id)
+    async with contact_and_admin(synapse, bot_account, member, tmp_path, encrypted=True) as (_app, bot, room):
         assert "Red Ana" in await said(member, bot, room, "!compromiso lista")  # the bot knows the room's devices
-        table = "organisation,title,objectives\nRed Ana,Rutas seguras,trata\n".encode()
-        upload, keys = await member.client.upload(
-            io.BytesIO(table), content_type="text/csv", filename="compromisos.csv", encrypt=True, filesize=len(table)
-        )
-        assert isinstance(upload, UploadResponse) and keys is not None
-        before = len(member.from_user(bot.user_id, room))
-        await member.say(room, "", content={
-            "msgtype": "m.file", "body": "compromisos.csv", "filename": "compromisos.csv",
-            "info": {"mimetype": "text/csv", "size": len(table)}, "file": {**keys, "url": upload.content_uri},
-        })
-        await member.until(lambda: len(member.from_user(bot.user_id, room)) > before)
-        assert "Importados 1 compromisos" in member.from_user(bot.user_id, room)[before].body
-    finally:
-        await bot.stop()
+        assert "Importados 1 compromisos" in await file_sent(member, bot, room, TABLE, encrypt=True)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import io
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ from handlers.message import Address, Message, Reply, User
 from storage import chats, organisations, roles, subscriptions
 from storage.deliveries import DeliveryRecord, Notice
 from storage.meetings import Meeting
+from tests.conftest import FakeClock, make_settings
 
 FAKE = "fake"
 
@@ -60,6 +62,20 @@ def fake(app: App) -> FakePlatform:
     adapter = FakePlatform()
     app.add(adapter)
     return adapter
+
+
+@asynccontextmanager
+async def restarted(database_url: str, clock: FakeClock) -> AsyncIterator[tuple[App, FakePlatform]]:
+    """The bot started again on ``database_url`` (an earlier one has stopped), sending through a
+    fresh :class:`FakePlatform`; closed on leaving."""
+    app = App(make_settings(database_url), clock=clock)
+    await app.start()
+    fake = FakePlatform()
+    app.add(fake)
+    try:
+        yield app, fake
+    finally:
+        await app.close()
 
 
 @pytest.fixture

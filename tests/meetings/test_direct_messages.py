@@ -19,7 +19,7 @@ from handlers.message import Address, Message, Reply, User
 from storage import deliveries
 from storage.deliveries import DeliveryRecord
 from tests.conftest import FakeClock, make_settings
-from tests.meetings.conftest import FAKE, FakePlatform, text_of
+from tests.meetings.conftest import FAKE, FakePlatform, restarted, text_of
 from tests.registration.conftest import ANSWERS_ES
 
 SEC, ANA = "sec", "ana"
@@ -162,17 +162,13 @@ async def test_planned_messages_are_sent_after_a_restart(database_url: str, tmp_
     finally:
         await first.close()
 
-    second = App(make_settings(database_url), clock=clock)
-    await second.start()
-    fake = FakePlatform()
-    second.add(fake)
-    await second.scheduler.start()
-    try:
-        await second.sender.idle()
-        await flush(second, clock)
-    finally:
-        await second.scheduler.stop()
-        await second.close()
+    async with restarted(database_url, clock) as (second, fake):
+        await second.scheduler.start()
+        try:
+            await second.sender.idle()
+            await flush(second, clock)
+        finally:
+            await second.scheduler.stop()
     assert [t for t in fake.texts(SEC) if "Ahora formas parte de la secretaría de WT1" in t] != []
     assert len(fake.texts(SEC)) == 1
 

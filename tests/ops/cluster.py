@@ -196,7 +196,9 @@ class Instance:
         await self.process.wait()
 
     async def stop(self) -> None:
+        """Terminate the process (resumed first: a stopped one would not act on SIGTERM)."""
         if self.process.returncode is None:
+            self.process.send_signal(signal.SIGCONT)
             self.process.send_signal(signal.SIGTERM)
             try:
                 await asyncio.wait_for(self.process.wait(), 15)

@@ -89,6 +89,21 @@ async def prepare_groups(database_url: str, count: int) -> None:
     await app.close()
 
 
+def bot_in_groups(server: FakeTelegram, count: int) -> FakeBot:
+    """The bot on ``server``, a member of the groups of :func:`prepare_groups`."""
+    bot = server.bot(TOKEN, "GcmFailoverBot")
+    for index in range(count):
+        bot.add_chat(make_group(group_id(index), f"G{index}"))
+    return bot
+
+
+async def send_broadcast(bot: FakeBot, marker: str) -> None:
+    """WT2's secretary asks to broadcast a text with ``marker`` to the table and presses Send."""
+    bot.private(SECRETARY, f"/difundir WT2 Asamblea {marker}")
+    [preview] = await bot.wait_sent(SECRETARY["id"], 1, timeout=60)
+    bot.press(SECRETARY, preview, preview["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
+
+
 async def in_flight(database_url: str) -> set[str]:
     dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
     connection = await asyncpg.connect(dsn)
@@ -107,17 +122,13 @@ async def test_a_leader_cut_from_the_database_stops_and_the_broadcast_is_neither
     marker = f"failover-{os.getpid()}"
     sent: list[Sent] = []
     async with FakeTelegram(rate_limits=RateLimits()) as server:
-        bot = server.bot(TOKEN, "GcmFailoverBot")
-        for index in range(groups):
-            bot.add_chat(make_group(group_id(index), f"G{index}"))
+        bot = bot_in_groups(server, groups)
         instances = [
             await spawn(n, tmp_path, postgres_url, server.url, TOKEN, sent, cable=True) for n in ("a", "b")
         ]
         try:
             leader, standby = await leader_of(instances)
-            bot.private(SECRETARY, f"/difundir WT2 Asamblea {marker}")
-            [preview] = await bot.wait_sent(SECRETARY["id"], 1, timeout=60)
-            bot.press(SECRETARY, preview, preview["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
+            await send_broadcast(bot, marker)
             while len(to_groups(sent, marker)) < 40:
                 await asyncio.sleep(0.01)
 
@@ -139,8 +150,6 @@ async def test_a_leader_cut_from_the_database_stops_and_the_broadcast_is_neither
                 await asyncio.sleep(0.1)
         finally:
             for instance in instances:
-                if instance.process.returncode is None:
-                    instance.process.send_signal(signal.SIGCONT)
                 await instance.stop()
 
     broadcast = to_groups(sent, marker)
@@ -201,9 +210,7 @@ async def test_in_webhook_mode_a_standby_answers_and_only_the_leader_sends_the_b
         }
 
     async with FakeTelegram() as server:
-        bot = server.bot(TOKEN, "GcmFailoverBot")
-        for index in range(groups):
-            bot.add_chat(make_group(group_id(index), f"G{index}"))
+        bot = bot_in_groups(server, groups)
         leader = await spawn("a", tmp_path, postgres_url, server.url, TOKEN, sent, env=webhook(free_port()))
         instances = [leader]
         try:
@@ -216,9 +223,7 @@ async def test_in_webhook_mode_a_standby_answers_and_only_the_leader_sends_the_b
                 while str(port) not in bot.webhook_url or not (await standby.ready() or {}).get("ready"):
                     await asyncio.sleep(0.1)
 
-            bot.private(SECRETARY, f"/difundir WT2 Asamblea {marker}")
-            [preview] = await bot.wait_sent(SECRETARY["id"], 1, timeout=60)
-            bot.press(SECRETARY, preview, preview["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
+            await send_broadcast(bot, marker)
             pressed = time.monotonic()
             async with asyncio.timeout(TAKEOVER):  # a nudge, not the leader's minute re-read
                 while len({s.chat_id for s in to_groups(sent, marker)}) < groups:

@@ -21,6 +21,13 @@ from tests.meetings.conftest import make_member, make_secretary
 from tests.pledges.conftest import add_pledges, texts, to
 
 
+async def ana_pledges(app: App, titles: list[str]) -> None:
+    """Ana, the contact of Red Ana (WT3), with these pledges on record."""
+    now = app.core.clock.now()
+    await make_member(app, "console:ana", "Red Ana", ["WT3"], at=now)
+    await add_pledges(app, "Red Ana", titles, at=now)
+
+
 async def test_a_contact_records_lists_and_withdraws_a_pledge(app: App, console: ConsoleAdapter) -> None:
     await make_member(app, "console:ana", "Red Ana", ["WT3"], at=app.core.clock.now())
     assert "título" in texts(await console.ask("/compromiso nuevo", user_id="ana"))
@@ -105,9 +112,7 @@ async def test_a_round_from_request_to_summary(app: App, console: ConsoleAdapter
 
 
 async def test_the_export_has_pledges_and_reports(app: App, console: ConsoleAdapter) -> None:
-    now = app.core.clock.now()
-    await make_member(app, "console:ana", "Red Ana", ["WT3"], at=now)
-    await add_pledges(app, "Red Ana", ["=Albergues"], at=now)
+    await ana_pledges(app, ["=Albergues"])
     await console.ask("/pledges request WT3", user_id="admin")
     await console.ask("/report 1 delayed", user_id="ana")
     await console.ask("lento", user_id="ana")
@@ -123,9 +128,7 @@ async def test_the_export_has_pledges_and_reports(app: App, console: ConsoleAdap
 
 
 async def test_forgetting_keeps_pledges_and_reports_but_not_who(app: App, console: ConsoleAdapter) -> None:
-    now = app.core.clock.now()
-    await make_member(app, "console:ana", "Red Ana", ["WT3"], at=now)
-    await add_pledges(app, "Red Ana", ["Albergues"], at=now)
+    await ana_pledges(app, ["Albergues"])
     await console.ask("/compromisos pedir todo", user_id="admin")
     await console.ask("/informar 1 completed", user_id="ana")
     await console.ask("-", user_id="ana")
@@ -138,9 +141,7 @@ async def test_forgetting_keeps_pledges_and_reports_but_not_who(app: App, consol
 
 
 async def test_no_round_no_report(app: App, console: ConsoleAdapter) -> None:
-    now = app.core.clock.now()
-    await make_member(app, "console:ana", "Red Ana", ["WT3"], at=now)
-    await add_pledges(app, "Red Ana", ["Albergues"], at=now)
+    await ana_pledges(app, ["Albergues"])
     assert "ronda" in texts(await console.ask("/informar", user_id="ana"))
     await console.ask("/compromisos pedir WT3", user_id="admin")
     assert "número" in texts(await console.ask("/informar 7 on_track", user_id="ana"))

@@ -15,7 +15,7 @@ from handlers.message import Reply
 from handlers.pledge_rounds import start_round
 from storage import organisations, pledges
 from tests.conftest import FakeClock, make_settings
-from tests.meetings.conftest import FakePlatform, make_member, make_secretary
+from tests.meetings.conftest import FakePlatform, make_member, make_secretary, restarted
 
 ORGANISATIONS = 60
 
@@ -74,11 +74,7 @@ async def test_a_restart_in_the_middle_of_a_round_sends_nothing_twice(database_u
     finally:
         await first.close()
 
-    second = App(make_settings(database_url), clock=clock)
-    await second.start()
-    fake = FakePlatform()
-    second.add(fake)
-    try:
+    async with restarted(database_url, clock) as (second, fake):
         await second.sender.recover()
         async with second.db.transaction() as session:
             _round, again = await start_round(session, clock.now(), "America/Bogota", "es", tables=None, by="fake:admin")
@@ -86,8 +82,6 @@ async def test_a_restart_in_the_middle_of_a_round_sends_nothing_twice(database_u
         await second.sender.run_due()
         clock.advance(timedelta(days=7, minutes=1))
         await second.sender.run_due()
-    finally:
-        await second.close()
     requests = [r for r in stalling.sent + fake.sent if "Ronda de informes" in r.html]
     chases = [r for r in fake.sent if "Recordatorio" in r.html]
     assert sorted(readers(requests).values()) == [1] * ORGANISATIONS, "each contact asked exactly once"
