@@ -7,7 +7,7 @@ DOMAIN := gcmbot
 LOCALES := locales
 SOURCES := bot handlers storage
 
-.PHONY: run test bench install install-test catalogs extract synapse clean
+.PHONY: run test fuzz bench install install-test catalogs extract synapse clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,12 +50,21 @@ run: install
 test: install-test
 	$(BIN)/python -m pytest -q
 
+## the property-based test of the core at full size: FUZZ_EXAMPLES messages on each database (25,000 in all)
+FUZZ_EXAMPLES ?= 12500
+fuzz: install-test
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/core/test_fuzz.py
+
 bench: install-test
 	$(BIN)/python bench/qa.py
 	$(BIN)/python bench/telegram_throughput.py
 	$(BIN)/python bench/matrix_latency.py
 	$(BIN)/python bench/broadcast.py
+	$(BIN)/python bench/pledge_round.py
 	$(BIN)/python bench/scheduler.py
+	$(BIN)/python bench/idle_rss.py
+	$(BIN)/python bench/failover.py
+	$(BIN)/python bench/soak.py
 
 clean:
 	rm -rf $(VENV) $(SYNAPSE_VENV) data

@@ -7,6 +7,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from typing import Annotated
 
 from handlers.core import CoreConfig
+from handlers.inputs import normalise_user_key
 
 
 class Settings(BaseSettings):
@@ -16,7 +17,13 @@ class Settings(BaseSettings):
     bot_language: str = "es"
     bot_timezone: str = "America/Bogota"
     bot_admins: Annotated[frozenset[str], NoDecode] = frozenset()
-    log_level: str = "INFO"
+    log_level: str | None = None
+    """None: INFO when a platform runs, WARNING in the console and ``ask`` (they share the terminal)."""
+    log_format: str = "text"
+    """``text`` or ``json`` (one JSON object per line, for a log collector)."""
+    health_port: int | None = None
+    """Serve /healthz, /readyz and /metrics on this port (unset: no health server)."""
+    health_listen: str = "0.0.0.0"
 
     telegram_token: str | None = None
     telegram_base_url: str | None = None
@@ -42,6 +49,13 @@ class Settings(BaseSettings):
             return frozenset(item.strip() for item in value.split(",") if item.strip())
         return value
 
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        if value not in ("text", "json"):
+            raise ValueError("LOG_FORMAT must be text or json")
+        return value
+
     @field_validator("bot_language")
     @classmethod
     def _language(cls, value: str) -> str:
@@ -65,5 +79,5 @@ class Settings(BaseSettings):
         return CoreConfig(
             default_language=self.bot_language,
             default_timezone=self.bot_timezone,
-            admins=self.bot_admins,
+            admins=frozenset(normalise_user_key(admin) for admin in self.bot_admins),
         )

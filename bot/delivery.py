@@ -22,26 +22,36 @@ Exactly once, and the one window where it cannot be
   sending again can only duplicate in the short part, while dropping would lose in the long
   one. Concurrency bounds how many deliveries can be in that state at once.
 
-Late and failed deliveries: a transient failure (``Status.RETRY``) is retried after the
-platform's ``retry_after`` (which also pauses the whole platform: flood limits are per bot)
-or an exponential back-off, until the notice's grace window (``REMINDER_GRACE`` after it fell
-due, or a reminder's meeting start) is over; then it is *missed*, and the notice's owner
-(the meeting's creator, the broadcaster; admins for pledge reminders) is told once.
+Retries: one policy, here
+-------------------------
+Adapters make one attempt and map the platform's answer to a :class:`Status`; whether and when
+to try again is decided only here, by :class:`RetryPolicy`: after the platform's
+``retry_after`` when it gives one (which also pauses the whole platform for the outbox: flood
+limits are per bot), else after an exponential back-off. Outbox deliveries are retried through
+the database (:data:`OUTBOX_RETRY`) until the notice's grace window (``REMINDER_GRACE`` after it
+fell due, or a reminder's meeting start) is over; then they are *missed*, and the notice's owner
+(the meeting's creator, the broadcaster, whoever caused a message to a person; admins for pledge
+reminders) is told once. Replies to the person who just wrote are retried in memory
+(:meth:`Sender.send_now`, :data:`REPLY_RETRY`): they concern nobody else, and that person can
+ask again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
+import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.adapters.base import Delivery, Status
-from handlers import notices, recipients
+from handlers import direct, notices, recipients
 from handlers.dates import duration
 from handlers.i18n import use_locale
 from handlers.message import Address, Reply
@@ -65,8 +75,6 @@ homeserver limits a bot to a few messages a second."""
 OTHER_CONCURRENCY = 4
 BATCH = 200
 NOTICE_BATCH = 50
-FIRST_BACKOFF = timedelta(seconds=5)
-MAX_BACKOFF = timedelta(minutes=15)
 ADAPTER_POLL = timedelta(seconds=1)
 """How often to look again while an adapter is still connecting."""
 COMMIT_ATTEMPTS = 3
@@ -80,8 +88,31 @@ def grace_window(text: str) -> timedelta:
     return found
 
 
-def backoff(attempt: int) -> timedelta:
-    return min(FIRST_BACKOFF * 2 ** max(attempt - 1, 0), MAX_BACKOFF)
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When to try a send again after ``Status.RETRY``: after the platform's ``retry_after`` when
+    it gives one, else ``first`` doubled at each attempt up to ``cap`` (with ``jitter``, so many
+    senders do not come back at once); in memory, not after ``patience``."""
+
+    first: timedelta
+    cap: timedelta
+    patience: timedelta = timedelta(0)
+    jitter: float = 0.0
+
+    def wait(self, attempt: int, retry_after: float = 0.0) -> timedelta:
+        """How long to wait after the ``attempt``-th attempt (1, 2, ...) failed."""
+        if retry_after > 0:
+            return timedelta(seconds=retry_after)
+        backoff = min(self.first * 2 ** max(attempt - 1, 0), self.cap)
+        return backoff * random.uniform(1 - self.jitter, 1 + self.jitter) if self.jitter else backoff
+
+
+OUTBOX_RETRY = RetryPolicy(first=timedelta(seconds=5), cap=timedelta(minutes=15))
+"""Outbox deliveries: until the notice's grace window is over (``expire``), not ``patience``."""
+REPLY_RETRY = RetryPolicy(
+    first=timedelta(seconds=0.5), cap=timedelta(seconds=30), patience=timedelta(minutes=5), jitter=0.2
+)
+"""A reply to the asker: a homeserver restarting or a flood wait is waited out, a few minutes at most."""
 
 
 class GroupWriter:
@@ -117,9 +148,23 @@ class GroupWriter:
 
 
 class Sender:
-    def __init__(self, app: App, *, grace: timedelta, concurrency: Mapping[str, int] | None = None) -> None:
+    """The outbox's sender and the one retry policy. :meth:`run_due` is a pass over the outbox
+    (the :class:`~bot.scheduler.Scheduler` starts and stops the passes); :meth:`send_now` sends a
+    reply to the asker, waiting out transient failures."""
+
+    def __init__(
+        self,
+        app: App,
+        *,
+        grace: timedelta,
+        concurrency: Mapping[str, int] | None = None,
+        retry: RetryPolicy = OUTBOX_RETRY,
+        reply_retry: RetryPolicy = REPLY_RETRY,
+    ) -> None:
         self.app = app
         self.grace = grace
+        self.retry = retry
+        self.reply_retry = reply_retry
         self.concurrency = {**CONCURRENCY, **(concurrency or {})}
         self.stats: Counter[str] = Counter()
         self.stopping = False
@@ -287,12 +332,26 @@ class Sender:
             if reply is None:
                 await self._record(row.id, deliveries.CANCELLED, error="nothing to say any more")
                 return
-            try:
-                result = await self.app.deliver(reply)
-            except Exception as error:
-                log.exception("adapter raised sending delivery %s", row.id)
-                result = Delivery(Status.RETRY, error=repr(error))
-            await self._answer(row, result)
+            await self._answer(row, await self.app.send_outbox(reply))
+
+    async def send_now(self, reply: Reply) -> Delivery:
+        """Send a reply to the asker now, retried by :attr:`reply_retry` (not through the outbox),
+        every attempt under one ``key``."""
+        reply = reply if reply.key else replace(reply, key=f"gcmbot-reply-{uuid.uuid4().hex}")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.reply_retry.patience.total_seconds()
+        attempt = 1
+        while True:
+            result = await self.app.send_once(reply)
+            if result.status is not Status.RETRY:
+                return result
+            wait = self.reply_retry.wait(attempt, result.retry_after).total_seconds()
+            if loop.time() + wait > deadline:
+                log.warning("gave up a reply to %s after %d attempts: %s", reply.to, attempt, result.error)
+                return result
+            log.info("reply to %s: %s; retry %d in %.2f s", reply.to, result.error, attempt, wait)
+            await asyncio.sleep(wait)
+            attempt += 1
 
     async def _answer(self, row: DeliveryRecord, result: Delivery) -> None:
         now = self.now
@@ -303,7 +362,7 @@ class Sender:
             if result.retry_after > 0:
                 pause = now + timedelta(seconds=result.retry_after)
                 self._paused[row.platform] = max(pause, self._paused.get(row.platform, pause))
-            wait = max(timedelta(seconds=result.retry_after), backoff(row.attempts + 1))
+            wait = self.retry.wait(row.attempts + 1, result.retry_after)
             await self._record(row.id, deliveries.RETRY, next_attempt_at=now + wait, error=result.error[:500])
         elif result.status is Status.BLOCKED:
             await self._record(row.id, deliveries.BLOCKED, error=result.error[:500])
@@ -337,7 +396,10 @@ class Sender:
             language, zone = row.language or config.default_language, config.default_timezone
         with use_locale(language):
             html = notices.render(notice, meeting, zone, now)
-        return None if html is None else Reply(html, to=address)
+        if html is None:
+            return None
+        buttons = direct.buttons_of(notice.payload) if notice.kind == direct.KIND else ()
+        return Reply(html, to=address, buttons=buttons, key=f"gcmbot-delivery-{row.id}")
 
 
 def _ready(adapter: object) -> bool:

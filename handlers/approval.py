@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from handlers.basics import command_text, table_label
 from handlers.context import Context, State
 from handlers.dates import format_day
@@ -25,8 +27,10 @@ from handlers.members import (
     table_choice,
 )
 from handlers.message import Button, Reply
+from handlers.numbers import parse_number
+from handlers.pages import more_button, page_line, page_of, take_page
 from handlers.registry import Registry
-from handlers.roles import describe_user, language_of, privileged_tables
+from handlers.roles import account_markup, describe_user, language_of, privileged_tables
 from storage import audit, organisations, roles
 from storage.organisations import APPROVED, LEFT, PENDING, REJECTED, Membership
 
@@ -40,33 +44,33 @@ _SHOWN_WITH_BUTTONS = 10
 # notifying secretaries -------------------------------------------------------
 
 
-async def notify_requests(ctx: Context, requests: Iterable[Membership]) -> tuple[list[Reply], list[str]]:
-    """A card with Approve / Reject for each secretary of each request's table, in their language;
-    the admins get it for a table without secretary. Also returns those tables."""
-    replies: list[Reply] = []
+async def notify_requests(ctx: Context, session: AsyncSession, requests: Iterable[Membership]) -> list[str]:
+    """Plan a card with Approve / Reject for each secretary of each request's table, in their
+    language; the admins get it for a table without secretary, and those tables are returned.
+    In the transaction that made the requests, so they and their cards commit together."""
     unattended: list[str] = []
     default = ctx.core.config.default_language
-    async with ctx.core.db.transaction() as session:
-        for request in requests:
-            readers = await roles.secretaries(session, request.table_code)
-            if not readers:
-                unattended.append(request.table_code)
-                readers = sorted(ctx.core.config.admins)
-            contact = request.organisation.contact_user
-            handle = await describe_user(session, contact) if contact else ""
-            for reader in readers:
-                with use_locale(await language_of(session, reader, default)):
-                    replies.append(
-                        ctx.send_to_user(
-                            reader,
-                            request_card(ctx, request, handle),
-                            buttons=decision_buttons(ctx, request.id),
-                        )
-                    )
-    return replies, unattended
+    for request in requests:
+        readers = await roles.secretaries(session, request.table_code)
+        if not readers:
+            unattended.append(request.table_code)
+            readers = sorted(ctx.core.config.admins)
+        contact = request.organisation.contact_user
+        account = await account_markup(session, contact) if contact else ""
+        for reader in readers:
+            with use_locale(await language_of(session, reader, default)):
+                await ctx.tell(
+                    session,
+                    reader,
+                    request_card(ctx, request, account),
+                    buttons=decision_buttons(ctx, request.id),
+                    about={"what": "request", "id": request.id},
+                    owner=None,
+                )
+    return unattended
 
 
-def request_card(ctx: Context, request: Membership, handle: str) -> str:
+def request_card(ctx: Context, request: Membership, account: str) -> str:
     organisation = request.organisation
     table = load_knowledge().tables[request.table_code]
     lines = [
@@ -75,7 +79,7 @@ def request_card(ctx: Context, request: Membership, handle: str) -> str:
                 id=request.id, organisation=organisation.name, table=table_label(table)
             )
         ),
-        *organisation_details(organisation, handle),
+        *organisation_details(organisation, account),
     ]
     others = [m for m in organisation.memberships if m.table_code != request.table_code]
     lines += [f"• {membership_status(ctx, m)}" for m in others]
@@ -91,16 +95,19 @@ def decision_buttons(ctx: Context, request_id: int) -> tuple[tuple[Button, ...],
     )
 
 
-def unattended_note(tables: list[str]) -> str:
-    return (
-        esc(
-            _("There is no secretary yet for {tables}: the administrators were told and will answer.").format(
-                tables=", ".join(tables)
-            )
+def unattended_note(ctx: Context, tables: list[str]) -> str:
+    """What happens to requests for tables without a secretary: the administrators got them,
+    or, with none configured, they wait until someone is named."""
+    if not tables:
+        return ""
+    if ctx.core.config.admins:
+        text = _("There is no secretary yet for {tables}: the administrators were told and will answer.")
+    else:
+        text = _(
+            "There is no secretary yet for {tables}, and no administrator to tell: the request "
+            "waits until a secretary is named."
         )
-        if tables
-        else ""
-    )
+    return esc(text.format(tables=", ".join(tables)))
 
 
 # deciding --------------------------------------------------------------------
@@ -152,8 +159,8 @@ async def _named_request(ctx: Context, english_command: str) -> Membership:
     """The request named by the first argument (``12`` or ``#12``)."""
     await privileged_tables(ctx)
     words = ctx.args.split()
-    number = words[0].lstrip("#") if words else ""
-    if not number.isdigit() or len(number) > 9:
+    number = parse_number(words[0].lstrip("#")) if words else None
+    if number is None:
         raise UserError(
             esc(
                 _("Which request? For example {command}; {pending} lists them.").format(
@@ -161,7 +168,7 @@ async def _named_request(ctx: Context, english_command: str) -> Membership:
                 )
             )
         )
-    return await _allowed_request(ctx, int(number))
+    return await _allowed_request(ctx, number)
 
 
 async def _allowed_request(ctx: Context, request_id: int) -> Membership:
@@ -185,6 +192,11 @@ async def _decide(ctx: Context, request: Membership, status: str, reason: str | 
         if won:
             subject = f"#{decided.id} {decided.table_code} {organisation.name}"
             await audit.record(session, ctx.user, _ACTIONS[status], subject, reason or "", at=now)
+            if organisation.contact_user:
+                with use_locale(organisation.language or ctx.core.config.default_language):
+                    outcome = outcome_text(ctx, decided)
+                about = {"what": "decision", "id": decided.id}
+                await ctx.tell(session, organisation.contact_user, outcome, about=about, owner=ctx.user)
         decider = await describe_user(session, decided.decided_by) if decided.decided_by else ""
     if not won:
         return [ctx.reply(already_decided(ctx, decided, decider))]
@@ -193,11 +205,7 @@ async def _decide(ctx: Context, request: Membership, status: str, reason: str | 
         if status == APPROVED
         else _("Rejected: {organisation} was told.")
     )
-    replies = [ctx.reply(esc(done.format(organisation=organisation.name, table=decided.table_code)))]
-    if organisation.contact_user:
-        with use_locale(organisation.language or ctx.core.config.default_language):
-            replies.append(ctx.send_to_user(organisation.contact_user, outcome_text(ctx, decided)))
-    return replies
+    return [ctx.reply(esc(done.format(organisation=organisation.name, table=decided.table_code)))]
 
 
 def already_decided(ctx: Context, request: Membership, decider: str) -> str:
@@ -236,17 +244,19 @@ def outcome_text(ctx: Context, request: Membership) -> str:
 @registry.command("pending", "pendientes", help=N_("Requests waiting for a decision"), privileged=True)
 async def pending(ctx: Context) -> Reply:
     tables = await privileged_tables(ctx)
+    number, _rest = take_page(ctx.args.split())
     async with ctx.core.db.transaction() as session:
         requests = await organisations.pending_requests(session, tables)
     if not requests:
         return ctx.reply(esc(_("No requests are waiting.")))
+    shown, number, pages = page_of(requests, number)
     lines = [
         bold(ngettext("{n} request waiting", "{n} requests waiting", len(requests)).format(n=len(requests))),
-        "",
+        esc(page_line(number, pages)),
     ]
     lines += [
         f"#{r.id} · {esc(r.table_code)} · {organisation_line(r.organisation)} · {esc(format_day(r.requested_at, ctx.timezone))}"
-        for r in requests
+        for r in shown
     ]
     lines += [
         "",
@@ -256,7 +266,8 @@ async def pending(ctx: Context) -> Reply:
             )
         ),
     ]
-    buttons = tuple(row for r in requests[:_SHOWN_WITH_BUTTONS] for row in decision_buttons(ctx, r.id))
+    buttons = tuple(row for r in shown[:_SHOWN_WITH_BUTTONS] for row in decision_buttons(ctx, r.id))
+    buttons += more_button(command_text(ctx, "pending"), number, pages)
     return ctx.reply("\n".join(lines), buttons=buttons)
 
 
@@ -287,6 +298,7 @@ async def join(ctx: Context) -> list[Reply]:
             await audit.record(
                 session, ctx.user, "join", organisation.name, " ".join(r.table_code for r in new), at=now
             )
+        unattended = await notify_requests(ctx, session, new)
     already = [t for t in tables if t in joined]
     lines = (
         [
@@ -299,7 +311,6 @@ async def join(ctx: Context) -> list[Reply]:
         if already
         else []
     )
-    notices, unattended = await notify_requests(ctx, new)
     if new:
         lines.append(
             esc(
@@ -308,8 +319,8 @@ async def join(ctx: Context) -> list[Reply]:
                 )
             )
         )
-    lines += [unattended_note(unattended)] if unattended else []
-    return [ctx.reply("\n".join(lines)), *notices]
+    lines += [unattended_note(ctx, unattended)] if unattended else []
+    return [ctx.reply("\n".join(lines))]
 
 
 @registry.command("leave", "salir", help=N_("Take my organisation out of a table"), args=N_("WT1-WT4"))
@@ -336,17 +347,13 @@ async def leave(ctx: Context) -> list[Reply]:
             if membership.table_code in tables:
                 await organisations.leave(session, membership, now)
         await audit.record(session, ctx.user, "leave", organisation.name, " ".join(tables), at=now)
-        notices = []
         for table in tables:
             for reader in await roles.secretaries(session, table):
                 with use_locale(await language_of(session, reader, ctx.core.config.default_language)):
-                    notices.append(
-                        ctx.send_to_user(
-                            reader,
-                            esc(_("{organisation} left {table}.").format(organisation=own.name, table=table)),
-                        )
-                    )
+                    text = esc(_("{organisation} left {table}.").format(organisation=own.name, table=table))
+                about = {"what": "left", "organisation": own.name, "table": table}
+                await ctx.tell(session, reader, text, about=about, owner=None)
     done = ctx.reply(
         esc(_("Done: {organisation} left {tables}.").format(organisation=own.name, tables=", ".join(tables)))
     )
-    return [done, *notices]
+    return [done]

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from babel.dates import format_datetime
 
+from handlers.basics import command_text
 from handlers.context import Context
+from handlers.dates import local
 from handlers.i18n import N_, _, current_locale
 from handlers.markup import bold, esc
 from handlers.message import Reply
+from handlers.numbers import is_number, parse_number
+from handlers.pages import more_button, page_line, page_of, take_page
 from handlers.registry import Registry
 from storage import audit as audit_log
 
@@ -17,27 +19,63 @@ registry = Registry()
 
 DEFAULT_ENTRIES, MAX_ENTRIES = 20, 200
 
+ACTION_LABELS = {
+    "register": N_("registration"),
+    "approve": N_("request approved"),
+    "reject": N_("request rejected"),
+    "join": N_("asked to join"),
+    "leave": N_("left a table"),
+    "erase": N_("data erased"),
+    "secretary.add": N_("secretary appointed"),
+    "secretary.remove": N_("secretary removed"),
+    "meeting.add": N_("meeting scheduled"),
+    "meeting.move": N_("meeting moved"),
+    "meeting.cancel": N_("meeting cancelled"),
+    "meeting.cancel_series": N_("quarterly series ended"),
+    "meeting.remind": N_("reminders changed"),
+    "meeting.recur": N_("next quarterly meeting planned"),
+    "subscription.add": N_("chat subscribed"),
+    "subscription.remove": N_("chat unsubscribed"),
+    "broadcast.send": N_("broadcast sent"),
+    "broadcast.discard": N_("broadcast discarded"),
+    "pledges.schedule": N_("pledge reminders scheduled"),
+    "pledges.link": N_("pledge reporting link changed"),
+    "pledge.new": N_("pledge recorded"),
+    "pledge.withdraw": N_("pledge withdrawn"),
+    "pledge.report": N_("pledge progress reported"),
+    "pledges.request": N_("pledge reports requested"),
+    "pledges.followups": N_("pledge follow-ups changed"),
+    "pledges.import": N_("pledges imported"),
+}
+"""What each recorded action is called in the log's readers' language (the stored name stays stable)."""
+
+
+def action_label(action: str) -> str:
+    label = ACTION_LABELS.get(action)
+    return _(label) if label else action
+
 
 @registry.command(
     "audit", "auditoria", help=N_("The latest recorded actions"), args=N_("[N] [text]"), privileged=True
 )
 async def audit(ctx: Context) -> Reply:
     await ctx.require_admin()
-    words = ctx.args.split()
+    number, words = take_page(ctx.args.split())
     count = DEFAULT_ENTRIES
-    if words and words[0].isdigit():
-        count = max(1, min(int(words.pop(0)[:4]), MAX_ENTRIES))
+    if words and is_number(words[0]):
+        count = parse_number(words.pop(0), 1, MAX_ENTRIES) or MAX_ENTRIES
     contains = " ".join(words)[:100] or None
     async with ctx.core.db.transaction() as session:
         entries = await audit_log.recent(session, count, contains)
     if not entries:
         return ctx.reply(esc(_("Nothing recorded matches.") if contains else _("Nothing recorded yet.")))
-    zone = ZoneInfo(ctx.timezone)
-    lines = [bold(_("Latest recorded actions")), ""]
-    for entry in entries:
-        when = format_datetime(entry.at.astimezone(zone), "short", locale=current_locale())
+    shown, number, pages = page_of(entries, number)
+    lines = [bold(_("Latest recorded actions")), esc(page_line(number, pages))]
+    for entry in shown:
+        when = format_datetime(local(entry.at, ctx.timezone), "short", locale=current_locale())
         details = f" — {entry.details}" if entry.details else ""
         lines.append(
-            f"{esc(when)} · <b>{esc(entry.action)}</b> · {esc(entry.subject)}{esc(details)} · {esc(entry.actor)}"
+            f"{esc(when)} · <b>{esc(action_label(entry.action))}</b> · {esc(entry.subject)}{esc(details)} · {esc(entry.actor)}"
         )
-    return ctx.reply("\n".join(lines))
+    args = " ".join([str(count), *words])
+    return ctx.reply("\n".join(lines), buttons=more_button(command_text(ctx, "audit", args), number, pages))

@@ -3,25 +3,31 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
+from babel import Locale
 from babel.dates import get_month_names
 from babel.lists import format_list
 
+from handlers.agenda import table_agenda
 from handlers.context import Context
 from handlers.errors import UserError
-from handlers.i18n import LANGUAGES, N_, _, current_locale, use_locale
-from handlers.knowledge import Objective, Table, load_knowledge, parse_table_code
+from handlers.i18n import LANGUAGES, N_, _, current_locale, ngettext, use_locale
+from handlers.knowledge import Knowledge, Objective, Table, load_knowledge, parse_table_code
 from handlers.markup import bold, esc
 from handlers.message import Answer, Button, Reply
 from handlers.registry import Registry
-from handlers.understanding import understand
+from handlers.understanding import Understanding, number_list, understand
+from storage import organisations
 
 registry = Registry()
 
-_NUMBER = re.compile(r"\b\d{1,4}\b")
+_NUMBER = re.compile(r"\b[0-9]{1,4}\b")
+MAX_CARDS = 3
 
 LANGUAGE_NAMES = {"es": "Español", "en": "English"}
+"""Each language in its own words, for the buttons; in a sentence see :func:`language_name`."""
 _LANGUAGE_WORDS = {
     "es": "es", "esp": "es", "espanol": "es", "español": "es", "spanish": "es", "castellano": "es",
     "en": "en", "eng": "en", "english": "en", "ingles": "en", "inglés": "en",
@@ -36,6 +42,11 @@ def command_text(ctx: Context, english_name: str, args: str = "") -> str:
     command = ctx.core.commands.by_english_name(english_name)
     name = command.name(current_locale()) if command else english_name
     return f"/{name} {args}".rstrip()
+
+
+def language_name(code: str) -> str:
+    """A language named in the language being rendered, as written mid-sentence (“español”)."""
+    return Locale.parse(current_locale()).languages.get(code, code)
 
 
 def months(numbers: tuple[int, ...] | list[int]) -> str:
@@ -59,14 +70,11 @@ def objective_line(objective: Objective) -> str:
 def objective_card(ctx: Context, objective: Objective) -> Reply:
     lang = current_locale()
     table = load_knowledge().tables[objective.table]
-    text = "\n".join(
-        [
-            bold(objective_line(objective)),
-            esc(objective.summary(lang)),
-            "",
-            _("Worked on by {table}.").format(table=bold(table_label(table))),
-        ]
-    )
+    lines = [bold(objective_line(objective)), esc(objective.summary(lang))]
+    if objective.commitments(lang):
+        lines += ["", bold(_("What States commit to")), esc(objective.commitments(lang))]
+    lines += ["", _("Worked on by {table}.").format(table=bold(table_label(table)))]
+    text = "\n".join(lines)
     buttons = ((Button(table_label(table), command_text(ctx, "table", table.code)),),)
     return ctx.reply(
         text,
@@ -75,7 +83,8 @@ def objective_card(ctx: Context, objective: Objective) -> Reply:
     )
 
 
-def table_card(ctx: Context, table: Table) -> Reply:
+def table_card(ctx: Context, table: Table, agenda: str = "") -> Reply:
+    """What a table covers; ``agenda`` (markup) is its next meetings, shown before the cadence."""
     lang = current_locale()
     knowledge = load_knowledge()
     lines = [bold(table_label(table)), esc(table.description(lang))]
@@ -86,6 +95,8 @@ def table_card(ctx: Context, table: Table) -> Reply:
     if priorities:
         lines += ["", bold(_("Priorities 2023-2024"))]
         lines += [f"• {esc(p)}" for p in priorities]
+    if agenda:
+        lines += ["", agenda]
     lines += ["", esc(meeting_cadence())]
     buttons = tuple(
         tuple(Button(str(n), command_text(ctx, "objective", str(n))) for n in table.objectives[i : i + 4])
@@ -147,17 +158,23 @@ async def _privileged(ctx: Context) -> bool:
     intent="objective",
 )
 async def objective(ctx: Context) -> Reply | list[Reply]:
-    knowledge = load_knowledge()
     arg = ctx.args.strip().lstrip("#")
     if not arg:
         return objectives(ctx)
-    if arg.isdigit():
-        number = int(arg)
-        if number not in knowledge.objectives:
-            raise UserError(esc(no_such_objective(number)))
-        return objective_card(ctx, knowledge.objectives[number])
+    numbers = number_list(arg)
+    if numbers:
+        return objective_cards(ctx, numbers)
     ctx.understood = understand(arg)
     return answer_topic(ctx)
+
+
+def objective_cards(ctx: Context, numbers: list[int] | tuple[int, ...]) -> list[Reply]:
+    """One card per objective named ("/objetivo 10 y 13"); an unknown number is a clear error."""
+    knowledge = load_knowledge()
+    for number in numbers:
+        if number not in knowledge.objectives:
+            raise UserError(esc(no_such_objective(number)))
+    return [objective_card(ctx, knowledge.objectives[n]) for n in numbers[:MAX_CARDS]]
 
 
 @registry.command("objectives", "objetivos", help=N_("The 23 objectives of the GCM"), intent="objective")
@@ -189,7 +206,9 @@ async def table(ctx: Context) -> Reply:
                 table=ctx.args.strip()[:40]
             ))
         )
-    return table_card(ctx, load_knowledge().tables[code])
+    async with ctx.core.db.transaction() as session:
+        agenda = await table_agenda(session, code, ctx.core.clock.now(), ctx.timezone)
+    return table_card(ctx, load_knowledge().tables[code], agenda)
 
 
 @registry.command("tables", "mesas", help=N_("The tables of the mechanism"), intent="table")
@@ -199,10 +218,18 @@ async def tables(ctx: Context) -> Reply:
 
 def tables_reply(ctx: Context) -> Reply:
     knowledge = load_knowledge()
-    lines = [bold(_("The tables of the mechanism")), ""]
+    lines = [bold(_("The tables of the mechanism")), esc(_(
+        "Each Working Table follows a group of GCM objectives with the UN Regional Network on "
+        "Migration; the Liaison Table coordinates them and links them with the UN system, and the "
+        "Technical Table keeps their annual plan running."
+    )), ""]
     for t in knowledge.tables.values():
-        suffix = f" ({_('objectives')} {', '.join(map(str, t.objectives))})" if t.objectives else ""
-        lines.append(esc(table_label(t) + suffix))
+        label = table_label(t)
+        if t.objectives:
+            label = _("{table} (objectives {numbers})").format(
+                table=label, numbers=", ".join(map(str, t.objectives))
+            )
+        lines.append(esc(label))
     buttons = tuple(
         (Button(table_label(t), command_text(ctx, "table", t.code)),) for t in knowledge.tables.values()
     )
@@ -213,9 +240,10 @@ def tables_reply(ctx: Context) -> Reply:
 async def language(ctx: Context) -> Reply:
     word = ctx.args.strip().lower()
     if not word:
-        current = LANGUAGE_NAMES[ctx.lang]
+        current = language_name(ctx.lang)
         buttons = (tuple(Button(LANGUAGE_NAMES[l], f"/{ctx.command or 'idioma'} {l}") for l in LANGUAGES),)
         return ctx.reply(esc(_("This chat speaks {language}. Choose:").format(language=current)), buttons=buttons)
+    await ctx.require_group_settings()
     chosen = _LANGUAGE_WORDS.get(word)
     if chosen is None:
         raise UserError(esc(_("I speak Spanish (es) and English (en). Example: {command}").format(
@@ -224,7 +252,7 @@ async def language(ctx: Context) -> Reply:
     await ctx.set_language(chosen)
     with use_locale(chosen):
         return ctx.reply(esc(_("Done: from now on I answer in {language} in this chat.").format(
-            language=LANGUAGE_NAMES[chosen]
+            language=language_name(chosen)
         )))
 
 
@@ -235,7 +263,8 @@ async def about(ctx: Context) -> Reply:
         "Regular Migration and the tables of the Latin America and the Caribbean civil-society "
         "open and permanent dialogue mechanism that work on them. My information comes from the "
         "mechanism's Terms of Reference (2022), the Regional Network work plan 2023-2024 and "
-        "UN General Assembly resolution 73/195. I am open-source software."
+        "UN General Assembly resolution 73/195; what States commit to under each objective is "
+        "our own summary of that resolution (objectives 1-23, paragraphs 17-39). I am open-source software."
     )
     return ctx.reply(esc(text))
 
@@ -251,14 +280,18 @@ async def cancel(ctx: Context) -> Reply:
 # free text -------------------------------------------------------------------
 
 
-def answer_topic(ctx: Context) -> Reply:
-    """The objective the understood text is about, or the closest three when unsure."""
+def answer_topic(ctx: Context) -> Reply | list[Reply]:
+    """The objective(s) the understood text is about, or a question when unsure."""
     knowledge = load_knowledge()
     understood = ctx.understood
     if understood is None:
         return unknown_reply(ctx)
+    if understood.answer == "list":
+        return objectives(ctx)
     if not understood.objectives:
         return _objective_request_without_match(ctx, understood.confident)
+    if understood.answer == "numbers":
+        return objective_cards(ctx, understood.objectives)
     numbers = understood.objectives
     answer = Answer("objective", numbers, understood.tables)
     if understood.confident or len(numbers) == 1:
@@ -266,14 +299,44 @@ def answer_topic(ctx: Context) -> Reply:
         if understood.confident:
             return card
         return replace(card, html=esc(_("I am not sure, but this seems the closest:")) + "\n\n" + card.html)
-    candidates = [knowledge.objectives[n] for n in numbers[:3]]
+    return clarify(ctx, understood, answer)
+
+
+def clarify(ctx: Context, understood: Understanding, answer: Answer) -> Reply:
+    """"Did you mean one of these?" with the best choices (objectives, tables, help) as buttons."""
+    knowledge = load_knowledge()
+    labels = [_label(understood), *understood.alternatives, *(f"objective:{n}" for n in understood.objectives[1:3])]
+    choices = list(dict.fromkeys(_choice(ctx, label, knowledge) for label in labels))[:3]
     lines = [esc(_("I am not sure. Did you mean one of these?")), ""]
-    lines += [f"• {esc(objective_line(o))} ({o.table})" for o in candidates]
-    buttons = tuple(
-        (Button(_("Objective {number}").format(number=o.number), command_text(ctx, "objective", str(o.number))),)
-        for o in candidates
-    )
+    lines += [f"• {esc(text)}" for text, _command, _button in choices]
+    buttons = tuple((Button(button, command),) for _text, command, button in choices)
     return ctx.reply("\n".join(lines), buttons=buttons, answer=answer)
+
+
+def _label(understood: Understanding) -> str:
+    if understood.intent == "objective" and understood.objectives:
+        return f"objective:{understood.objectives[0]}"
+    if understood.intent == "table" and understood.tables:
+        return f"table:{understood.tables[0]}"
+    return understood.intent
+
+
+def _choice(ctx: Context, label: str, knowledge: Knowledge) -> tuple[str, str, str]:
+    """(line, command, button text) for one possible meaning: an objective, a table, joining,
+    the meetings, or else what the bot can do."""
+    kind, _sep, value = label.partition(":")
+    if kind == "objective" and value.isdigit() and int(value) in knowledge.objectives:
+        objective = knowledge.objectives[int(value)]
+        line = f"{objective_line(objective)} ({objective.table})"
+        return line, command_text(ctx, "objective", value), _("Objective {number}").format(number=value)
+    if kind == "table" and value in knowledge.tables:
+        label_text = table_label(knowledge.tables[value])
+        return label_text, command_text(ctx, "table", value), label_text
+    if kind in ("register", "meetings"):
+        command = next((c for c in ctx.core.commands.commands if c.intent == kind and not c.privileged), None)
+        if command is not None:
+            return _(command.help), command_text(ctx, command.en), f"/{command.name(current_locale())}"
+    return _("What I can do"), command_text(ctx, "help"), _("What I can do")
 
 
 def _objective_request_without_match(ctx: Context, confident: bool) -> Reply:
@@ -286,7 +349,7 @@ def _objective_request_without_match(ctx: Context, confident: bool) -> Reply:
     return unknown_reply(ctx)
 
 
-def no_such_objective(number: int) -> str:
+def no_such_objective(number: int | str) -> str:
     return _("There is no objective {number}: the GCM has objectives 1 to {last}.").format(
         number=number, last=len(load_knowledge().objectives)
     )
@@ -294,11 +357,58 @@ def no_such_objective(number: int) -> str:
 
 def unknown_reply(ctx: Context) -> Reply:
     text = _(
-        "I did not understand. I can tell you which GCM objective covers a topic and which table "
-        "works on it, what a table covers and when it meets. Try “which table works on remittances?” "
-        "or send {command}."
+        "Sorry, that is outside what I know. I can tell you which GCM objective covers a topic and "
+        "which table works on it, what a table covers and when it meets. Try “which table works on "
+        "remittances?” or send {command}."
     ).format(command=command_text(ctx, "help"))
-    return ctx.reply(esc(text), answer=Answer("unknown"))
+    buttons = ((Button(_("What I can do"), command_text(ctx, "help")),),)
+    return ctx.reply(esc(text), buttons=buttons, answer=Answer("unknown"))
+
+
+async def greeting_reply(ctx: Context) -> Reply:
+    text = _(
+        "Hello! Ask me about a GCM objective or a table of the Mechanism, e.g. “which table works "
+        "on remittances?”, or send {command} for everything I can do."
+    ).format(command=command_text(ctx, "help"))
+    return ctx.reply(esc(text))
+
+
+async def about_gcm_reply(ctx: Context) -> Reply:
+    text = _(
+        "The Global Compact for Safe, Orderly and Regular Migration (GCM) was adopted in Marrakech "
+        "and endorsed by the UN General Assembly in December 2018 (resolution 73/195). It is not "
+        "legally binding: States commit to 23 objectives, from data and regular pathways to "
+        "detention, remittances and return. Send {command} for the list, or ask about one of them."
+    ).format(command=command_text(ctx, "objectives"))
+    return ctx.reply(esc(text))
+
+
+async def about_mechanism_reply(ctx: Context) -> Reply:
+    text = _(
+        "The Open and Permanent Dialogue Mechanism brings together civil-society organisations and "
+        "other stakeholders of Latin America and the Caribbean to follow up the GCM with the UN "
+        "Regional Network on Migration. They work in four thematic Working Tables (WT1-WT4); the "
+        "Liaison Table coordinates them and links them with the UN system, and the Technical Table "
+        "keeps their annual plan running. Send {command} to see the tables."
+    ).format(command=command_text(ctx, "tables"))
+    return ctx.reply(esc(text))
+
+
+async def count_reply(ctx: Context) -> Reply:
+    knowledge = load_knowledge()
+    lines = [_(
+        "The Mechanism brings together more than 80 organisations in {count} tables: four Working "
+        "Tables, the Liaison Table and the Technical Table."
+    ).format(count=len(knowledge.tables))]
+    async with ctx.core.db.transaction() as session:
+        approved = await organisations.count_approved(session)
+    if approved:
+        lines.append(ngettext(
+            "{count} organisation is registered with me and approved in a table.",
+            "{count} organisations are registered with me and approved in a table.",
+            approved,
+        ).format(count=approved))
+    return ctx.reply(esc(" ".join(lines)))
 
 
 @registry.intent("objective")
@@ -308,17 +418,38 @@ async def objective_intent(ctx: Context) -> Reply | list[Reply]:
 
 @registry.intent("table")
 async def table_intent(ctx: Context) -> Reply:
-    assert ctx.understood is not None
-    if ctx.understood.tables:
-        return table_card(ctx, load_knowledge().tables[ctx.understood.tables[0]])
-    return tables_reply(ctx)
+    understood = ctx.understood
+    assert understood is not None
+    if not understood.tables or understood.answer == "list":
+        return tables_reply(ctx)
+    if not understood.confident and understood.alternatives:
+        return clarify(ctx, understood, Answer("table", (), understood.tables))
+    return table_card(ctx, load_knowledge().tables[understood.tables[0]])
 
 
 @registry.intent("help")
 async def help_intent(ctx: Context) -> Reply:
-    return await help_command(ctx)
+    understood = ctx.understood
+    if understood is not None and understood.answer in (None, "capabilities") and not understood.confident:
+        if understood.alternatives[:1] == ("unknown",):
+            return unknown_reply(ctx)  # help or out of scope: the redirect, with "what I can do" as the choice
+        if any(a.startswith(("objective:", "table:")) for a in understood.alternatives):
+            return clarify(ctx, understood, Answer("help"))
+    reply = HELP_ANSWERS.get(understood.answer if understood else None, help_command)
+    return await reply(ctx)
+
+
+#: The replies of the "help" intent, by the ``answer`` named in handlers/data/nlu/intents.toml.
+HELP_ANSWERS: dict[str | None, Callable[[Context], Awaitable[Reply]]] = {
+    "greeting": greeting_reply,
+    "about_gcm": about_gcm_reply,
+    "about_mechanism": about_mechanism_reply,
+    "count": count_reply,
+    "language": language,
+}
 
 
 @registry.intent("unknown")
 async def unknown_intent(ctx: Context) -> Reply:
+    """Out of scope is an answer: a kind redirect, with "what I can do" as the one choice."""
     return unknown_reply(ctx)

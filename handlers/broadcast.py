@@ -17,11 +17,12 @@ from handlers import recipients
 from handlers.basics import command_text, table_label
 from handlers.context import Context
 from handlers.errors import UserError
-from handlers.i18n import N_, _, current_locale
+from handlers.i18n import N_, _, current_locale, ngettext
 from handlers.knowledge import fold, load_knowledge
 from handlers.markup import bold, esc
 from handlers.meetings import read_table, require_organiser
 from handlers.message import Button, Reply
+from handlers.numbers import parse_number
 from handlers.registry import Registry
 from storage import audit, deliveries
 from storage.deliveries import Notice, Recipient
@@ -125,8 +126,12 @@ async def draft(ctx: Context, target: str, body: str) -> Reply:
             status=deliveries.DRAFT,
         )
         assert notice is not None
-    summary = _("Preview of broadcast #{id} to {target}: {chats} chats and {people} member contacts will receive:").format(
-        id=notice.id, target=target_label(target), chats=chats, people=len(everyone) - chats
+    people = len(everyone) - chats
+    summary = _("Preview of broadcast #{id} to {target}: {chats} and {people} will receive:").format(
+        id=notice.id,
+        target=target_label(target),
+        chats=ngettext("{count} chat", "{count} chats", chats).format(count=chats),
+        people=ngettext("{count} member contact", "{count} member contacts", people).format(count=people),
     )
     buttons = ((
         Button(_("Send"), command_text(ctx, "broadcast", f"{_word('confirm')} {notice.id}")),
@@ -138,7 +143,8 @@ async def draft(ctx: Context, target: str, body: str) -> Reply:
 
 async def _draft_of(ctx: Context, session: AsyncSession, text: str) -> Notice:
     value = text.split()[0].lstrip("#") if text.split() else ""
-    notice = await deliveries.get_notice(session, int(value)) if value.isdigit() and len(value) < 10 else None
+    number = parse_number(value)
+    notice = await deliveries.get_notice(session, number) if number is not None else None
     if notice is None or notice.kind != "broadcast":
         raise UserError(esc(_("There is no broadcast #{id}.").format(id=value[:12] or "?")))
     await _require(ctx, notice.payload["target"])

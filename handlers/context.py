@@ -6,10 +6,13 @@ import logging
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers import direct
 from handlers.dialogues import State
 from handlers.errors import Forbidden
 from handlers.i18n import _
-from handlers.message import Address, Answer, Attachment, Button, Message, Reply
+from handlers.message import Answer, Attachment, Button, Message, Reply
 from handlers.understanding import Understanding
 from storage import roles
 
@@ -68,10 +71,25 @@ class Context:
             private_start=private_start,
         )
 
-    def send_to_user(self, user_key: str, markup: str, **kwargs: Any) -> Reply:
-        """A message to someone else's private chat (``platform:id``)."""
-        platform, _sep, user_id = user_key.partition(":")
-        return Reply(markup, to=Address(platform, user_id=user_id), **kwargs)
+    def image(self, picture: Attachment) -> Reply:
+        """A picture in this chat, threaded like a reply."""
+        return replace(self.reply(""), image=picture)
+
+    async def tell(
+        self,
+        session: AsyncSession,
+        user_key: str,
+        markup: str,
+        *,
+        about: dict[str, Any],
+        owner: str | None,
+        buttons: tuple[tuple[Button, ...], ...] = (),
+    ) -> None:
+        """A message to someone else (``platform:id``), planned in ``session``'s transaction: it
+        goes out through the outbox once that commits (see :mod:`handlers.direct`)."""
+        await direct.tell(
+            session, user_key, markup, at=self.core.clock.now(), about=about, owner=owner, buttons=buttons
+        )
 
     # roles -----------------------------------------------------------------
 
@@ -95,6 +113,24 @@ class Context:
     def _refuse(self, role: str) -> None:
         log.warning("refused %r to %s (needs %s)", self.message.text[:80], self.user, role)
         raise Forbidden(_("Sorry, only an administrator or the table's secretary can do that."))
+
+    async def require_group_settings(self) -> None:
+        """A group's settings (language, time zone) are changed by the group's administrators
+        (where the platform tells), a table's secretary or an admin; a private chat's by its person."""
+        if self.message.private or self.message.chat_admin or self.is_admin() or await self.secretary_tables():
+            return
+        log.warning("refused %r to %s (needs a group administrator)", self.message.text[:80], self.user)
+        raise Forbidden(
+            _(
+                "Sorry, in a group only its administrators, a table's secretary or a bot administrator "
+                "can change this: every reminder here follows it."
+            )
+            if self.message.chat_admin is not None
+            else _(
+                "Sorry, in a group only a table's secretary or a bot administrator can change this: "
+                "every reminder here follows it."
+            )
+        )
 
     # settings --------------------------------------------------------------
 

@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+
+from cachetools import LRUCache
 
 from handlers.clock import Clock, SystemClock
 from handlers.context import ChatInfo, Context
 from handlers.dialogues import Dialogues, State
 from handlers.errors import UserError
 from handlers.i18n import _, normalize_language, use_locale
+from handlers.inputs import normalise
 from handlers.knowledge import fold
 from handlers.markup import esc
 from handlers.message import Address, Answer, Message, Reply
@@ -28,7 +30,11 @@ from storage.models import Chat
 log = logging.getLogger(__name__)
 
 _COMMAND = re.compile(r"^[/!](\w+)(?:@[\w.:-]+)?(?:\s+(.*))?$", re.S)
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
+
+
+CACHE_SIZE = 10_000
+"""Chats, people and dialogues remembered in memory (the most recently used; the rest are read
+again from the database when they write)."""
 
 
 @dataclass(frozen=True)
@@ -36,11 +42,7 @@ class CoreConfig:
     default_language: str = "es"
     default_timezone: str = "America/Bogota"
     admins: frozenset[str] = frozenset()
-
-
-def clean(text: str) -> str:
-    """The message text without control characters and surrounding white space."""
-    return _CONTROL.sub("", unicodedata.normalize("NFC", text)).strip()
+    cache_size: int = CACHE_SIZE
 
 
 class Core:
@@ -55,13 +57,14 @@ class Core:
         self.config = config
         self.clock = clock or SystemClock()
         self.commands = CommandTable(registries)
-        self._chats: dict[tuple[str, str], ChatInfo] = {}
-        self._seen: set[tuple[str, str, str | None, str, str | None]] = set()
-        self.dialogues = Dialogues(db)
+        self._chats: LRUCache[tuple[str, str], ChatInfo] = LRUCache(config.cache_size)
+        self._seen: LRUCache[tuple[str, str, str | None, str, str | None], bool] = LRUCache(config.cache_size)
+        """Senders stored as they are now (id, username, name, private chat): not written again."""
+        self.dialogues = Dialogues(db, config.cache_size)
 
     async def handle(self, message: Message) -> list[Reply]:
         """Answer one message; never raises."""
-        message = replace(message, text=clean(message.text))
+        message = normalise(message)
         try:
             chat = await self.remember(message)
             return await self._dispatch(message, chat)
@@ -72,6 +75,9 @@ class Core:
 
     async def _dispatch(self, message: Message, chat: ChatInfo) -> list[Reply]:
         text = message.text
+        if message.attachment is not None and "document" in self.commands.intents:
+            ctx = await self._context(message, chat, None)
+            return await self._run(ctx, self.commands.intents["document"])
         match = _COMMAND.match(text)
         if match:
             return await self._command(message, chat, match.group(1), (match.group(2) or "").strip())
@@ -157,7 +163,7 @@ class Core:
         sender = message.sender
         seen = (sender.platform, sender.id, sender.username, sender.name, key[1] if message.private else None)
         info = self._chats.get(key)
-        if info is not None and info.active and seen in self._seen:
+        if info is not None and info.active and self._seen.get(seen, False):
             return info
         async with self.db.transaction() as session:
             row = await chats.ensure_chat(
@@ -171,22 +177,32 @@ class Core:
                 name=sender.name,
                 language=normalize_language(sender.language_code),
                 private_chat_id=key[1] if message.private else None,
+                at=self.clock.now(),
             )
             info = _info(row)
         self._chats[key] = info
-        self._seen.add(seen)
+        self._seen[seen] = True
         return info
+
+    def forget_cached(self, message: Message) -> None:
+        """Drop what is cached of a person whose data were just erased, and of their private chat."""
+        sender = message.sender
+        if message.private:
+            self._chats.pop((message.chat.platform, message.chat.chat_id or ""), None)
+        for seen in [s for s in self._seen if (s[0], s[1]) == (sender.platform, sender.id)]:
+            del self._seen[seen]
 
     async def chat_info(self, address: Address) -> ChatInfo:
         """The stored settings of a chat the bot sends to (for rendering in its language and zone)."""
         key = (address.platform, address.chat_id or "")
-        if key not in self._chats:
+        info = self._chats.get(key)
+        if info is None:
             async with self.db.transaction() as session:
                 row = await chats.get_chat(session, *key)
             if row is None:
                 return ChatInfo(None, None, private=True)
-            self._chats[key] = _info(row)
-        return self._chats[key]
+            info = self._chats[key] = _info(row)
+        return info
 
     async def update_chat(self, address: Address, **fields: object) -> None:
         key = (address.platform, address.chat_id or "")

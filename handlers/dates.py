@@ -8,11 +8,9 @@ always resolved by :mod:`zoneinfo` for the exact instant concerned.
 from __future__ import annotations
 
 import calendar
-import difflib
 import re
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time, get_month_names, get_timezone_name
 
@@ -21,12 +19,14 @@ from handlers.i18n import _, current_locale, ngettext
 from handlers.knowledge import fold
 from handlers.markup import esc
 
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_DMY_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})$")
-_TIME = re.compile(r"^(\d{1,2})(?:[:h.](\d{2}))?h?$")
-_DURATION_PART = re.compile(r"(\d+)\s*(semanas?|sem|weeks?|w|dias?|days?|d|horas?|hours?|hrs?|h|minutos?|minutes?|mins?|m)")
+_ISO_DATE = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$")
+_DMY_DATE = re.compile(r"^([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{2}|[0-9]{4})$")
+_TIME = re.compile(r"^([0-9]{1,2})(?:[:h.]([0-9]{2}))?h?$")
+_DURATION_PART = re.compile(r"([0-9]{1,6})\s*(semanas?|sem|weeks?|w|dias?|days?|d|horas?|hours?|hrs?|h|minutos?|minutes?|mins?|m)")
 _UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60}
 _UTC_NAMES = {"utc", "gmt", "z", "etc/utc", "etc/gmt"}
+YEARS_AHEAD = 5
+"""How far ahead a meeting may be planned: further is a typing mistake (and year 9999 breaks calendars)."""
 
 
 # parsing -----------------------------------------------------------------------
@@ -45,6 +45,8 @@ def parse_date(text: str) -> date:
         raise UserError(esc(_("“{text}” is not a date I understand. Write it as 2027-02-15 or 15/02/2027.").format(
             text=text[:40]
         )))
+    if year < 1:
+        raise UserError(esc(_("“{text}” is not a date: there is no year {year}.").format(text=text, year=year)))
     if not 1 <= month <= 12:
         raise UserError(esc(_("“{text}” is not a date: there is no month {month}.").format(text=text, month=month)))
     days = calendar.monthrange(year, month)[1]
@@ -53,6 +55,22 @@ def parse_date(text: str) -> date:
             text=text, month=month_name(month), year=year, days=days
         )))
     return date(year, month, day)
+
+
+def within_window(day: date, today: date) -> None:
+    """Refuse a day more than :data:`YEARS_AHEAD` years after ``today`` (a :class:`UserError`)."""
+    if day > today + timedelta(days=round(365.25 * YEARS_AHEAD)):
+        raise UserError(esc(_("That is too far ahead: I plan meetings up to {years} years from today.").format(
+            years=YEARS_AHEAD
+        )))
+
+
+def later(instant: datetime, span: timedelta) -> datetime:
+    """``instant + span``, or the last representable instant (a stored meeting in year 9999)."""
+    try:
+        return instant + span
+    except OverflowError:
+        return instant.replace(month=12, day=31, hour=23, minute=59, second=59)
 
 
 def parse_time(text: str) -> time:
@@ -68,54 +86,6 @@ def parse_time(text: str) -> time:
 
 def looks_like_zone(text: str) -> bool:
     return "/" in text or text.lower() in _UTC_NAMES
-
-
-@cache
-def _zones_by_folded_name() -> dict[str, str]:
-    return {fold(name): name for name in available_timezones() if not name.startswith(("posix/", "right/"))}
-
-
-@cache
-def _zones_by_city() -> dict[str, list[str]]:
-    cities: dict[str, list[str]] = {}
-    for name in _zones_by_folded_name().values():
-        if "/" in name and not name.startswith("Etc/"):
-            city = fold(name.rsplit("/", 1)[1].replace("_", " "))
-            cities.setdefault(city, []).append(name)
-    return cities
-
-
-def find_zone(text: str) -> str | None:
-    """The IANA zone meant by ``text``: ``America/Bogota``, ``america/bogota``, ``Bogotá`` or ``UTC``."""
-    key = fold(text.strip()).replace(" ", "_")
-    if key in _UTC_NAMES:
-        return "UTC"
-    found = _zones_by_folded_name().get(key)
-    if found is None:
-        candidates = _zones_by_city().get(key.replace("_", " "), [])
-        found = candidates[0] if len(candidates) == 1 else None
-    if found is None:
-        return None
-    try:
-        ZoneInfo(found)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-    return found
-
-
-def parse_zone(text: str) -> str:
-    """A valid IANA zone name, or a :class:`UserError` with the closest names."""
-    zone = find_zone(text)
-    if zone is not None:
-        return zone
-    names = _zones_by_folded_name()
-    close = difflib.get_close_matches(fold(text.strip()).replace(" ", "_"), names, n=3, cutoff=0.6)
-    message = _("I don't know the time zone “{zone}”.").format(zone=text.strip()[:60])
-    if close:
-        message += " " + _("Did you mean {zones}?").format(zones=", ".join(names[c] for c in close))
-    else:
-        message += " " + _("Use a name like America/Bogota, America/Santiago or Europe/Madrid.")
-    raise UserError(esc(message))
 
 
 def duration(text: str) -> timedelta | None:
@@ -174,7 +144,16 @@ def instant_of(wall: datetime, zone: str) -> datetime:
 
 def to_wall(instant: datetime, zone: str) -> datetime:
     """The naive wall-clock time of ``instant`` in ``zone``."""
-    return instant.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+    return local(instant, zone).replace(tzinfo=None)
+
+
+def local(instant: datetime, zone: str) -> datetime:
+    """``instant`` in ``zone``; in UTC when that zone's wall time would be past year 9999
+    (a meeting stored before dates were bounded must not break every list it is in)."""
+    try:
+        return instant.astimezone(ZoneInfo(zone))
+    except OverflowError:
+        return instant.astimezone(UTC)
 
 
 # rendering ---------------------------------------------------------------------
@@ -193,22 +172,35 @@ def zone_name(zone: str) -> str:
 
 def format_when(instant: datetime, zone: str) -> str:
     """``martes, 16 de febrero de 2027, 15:00 (hora de Colombia)`` in the current locale."""
-    local = instant.astimezone(ZoneInfo(zone))
+    wall = local(instant, zone)
     locale = current_locale()
     return _("{date}, {time} ({zone})").format(
-        date=format_date(local, "full", locale=locale),
-        time=format_time(local, "short", locale=locale),
+        date=format_date(wall, "full", locale=locale),
+        time=format_time(wall, "short", locale=locale),
         zone=zone_name(zone),
     )
 
 
+def format_meeting_when(instant: datetime, zone: str, own: str) -> str:
+    """``format_when`` in the reader's ``zone``, followed by the meeting's ``own`` zone when it is
+    another one (a meeting set in Lima read in Bogotá: same hour, but the organiser typed Lima)."""
+    here = format_when(instant, zone)
+    if own == zone:
+        return here
+    if local(instant, own).date() == local(instant, zone).date():
+        there = _("{time} ({zone})").format(time=format_clock(instant, own), zone=zone_name(own))
+    else:
+        there = format_when(instant, own)
+    return _("{when}; set as {there}").format(when=here, there=there)
+
+
 def format_clock(instant: datetime, zone: str) -> str:
     """``15:00`` / ``3:00 PM``: the time of day of ``instant`` in ``zone``."""
-    return format_time(instant.astimezone(ZoneInfo(zone)), "short", locale=current_locale())
+    return format_time(local(instant, zone), "short", locale=current_locale())
 
 
 def format_day(instant: datetime, zone: str) -> str:
-    return format_date(instant.astimezone(ZoneInfo(zone)), "long", locale=current_locale())
+    return format_date(local(instant, zone), "long", locale=current_locale())
 
 
 def format_span(span: timedelta) -> str:

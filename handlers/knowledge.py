@@ -2,8 +2,8 @@
 
 The facts live in ``handlers/data/knowledge.toml`` (data, not code, so that members of the
 Mechanism can correct a title or add a keyword without touching Python).  This module turns
-that file into frozen dataclasses once per process and offers a few text helpers shared
-with :mod:`handlers.understanding`.
+that file (and ``commitments.toml``, what States commit to under each objective) into
+frozen dataclasses once per process and offers a few text helpers.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ __all__ = [
 ]
 
 DATA_PATH = Path(__file__).parent / "data" / "knowledge.toml"
+COMMITMENTS_PATH = DATA_PATH.parent / "commitments.toml"
 WORKING_TABLES: tuple[str, ...] = ("WT1", "WT2", "WT3", "WT4")
 TABLE_CODES: tuple[str, ...] = (*WORKING_TABLES, "LT", "TT")
 
@@ -66,6 +67,9 @@ class Objective:
     context_en: tuple[str, ...]
     context_es: tuple[str, ...]
     source: str
+    commitments_en: str = ""
+    commitments_es: str = ""
+    commitments_source: str = ""
 
     def title(self, lang: str | None = "en") -> str:
         """Official title, verbatim from the resolution."""
@@ -84,6 +88,10 @@ class Objective:
     def context(self, lang: str | None = "en") -> tuple[str, ...]:
         """Weaker hints ("women", "border", "money") that matter only when nothing else does."""
         return self.context_es if lang_key(lang) == "es" else self.context_en
+
+    def commitments(self, lang: str | None = "en") -> str:
+        """What States commit to under this objective, summarised ("" when not written)."""
+        return self.commitments_es if lang_key(lang) == "es" else self.commitments_en
 
 
 @dataclass(frozen=True)
@@ -153,7 +161,7 @@ def _strings(raw: dict[str, Any], key: str) -> tuple[str, ...]:
     return tuple(str(item) for item in raw.get(key, ()))
 
 
-def _objective(raw: dict[str, Any]) -> Objective:
+def _objective(raw: dict[str, Any], commitments: dict[str, Any]) -> Objective:
     return Objective(
         number=int(raw["number"]),
         table=str(raw["table"]),
@@ -168,6 +176,9 @@ def _objective(raw: dict[str, Any]) -> Objective:
         context_en=_strings(raw, "context_en"),
         context_es=_strings(raw, "context_es"),
         source=raw["source"],
+        commitments_en=commitments.get("commitments_en", ""),
+        commitments_es=commitments.get("commitments_es", ""),
+        commitments_source=commitments.get("source", ""),
     )
 
 
@@ -189,11 +200,18 @@ def _table(raw: dict[str, Any]) -> Table:
     )
 
 
-def read_knowledge(path: Path) -> Knowledge:
-    """Parse a knowledge file (uncached; :func:`load_knowledge` is the cached entry point)."""
+def read_knowledge(path: Path, commitments_path: Path | None = None) -> Knowledge:
+    """Parse a knowledge file and, when there is one, the objectives' commitments file
+    (uncached; :func:`load_knowledge` is the cached entry point)."""
     with path.open("rb") as fh:
         raw = tomllib.load(fh)
-    objectives = {o.number: o for o in map(_objective, raw["objectives"])}
+    commitments: dict[int, dict[str, Any]] = {}
+    if commitments_path is not None and commitments_path.exists():
+        with commitments_path.open("rb") as fh:
+            commitments = {int(c["number"]): c for c in tomllib.load(fh).get("objectives", ())}
+    objectives = {
+        o.number: o for o in (_objective(body, commitments.get(int(body["number"]), {})) for body in raw["objectives"])
+    }
     tables = {code: _table(body) for code, body in raw["tables"].items()}
     cad = raw["cadence"]
     cadence = Cadence(
@@ -216,7 +234,7 @@ def load_knowledge() -> Knowledge:
 
     The returned mappings are shared by every caller: treat them as read-only.
     """
-    return read_knowledge(DATA_PATH)
+    return read_knowledge(DATA_PATH, COMMITMENTS_PATH)
 
 
 _NUMBER_WORDS = {

@@ -12,7 +12,6 @@ import re
 import shlex
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,20 +22,26 @@ from handlers.dates import (
     duration,
     format_offset_list,
     format_when,
+    later,
+    local,
     local_datetime,
     looks_like_zone,
     parse_date,
     parse_duration,
     parse_time,
-    parse_zone,
     short_offset,
     to_wall,
+    within_window,
 )
+from handlers import recipients
+from handlers.agenda import meeting_lines, meeting_title, meetings_list
 from handlers.errors import UserError
+from handlers.zones import parse_zone
 from handlers.i18n import N_, _, current_locale, ngettext
 from handlers.knowledge import fold, load_knowledge, parse_table_code
-from handlers.markup import bold, esc, link
+from handlers.markup import bold, esc
 from handlers.message import Answer, Attachment, Reply
+from handlers.numbers import parse_number
 from handlers.registry import Registry
 from storage import audit, deliveries, organisations, subscriptions
 from storage.meetings import (
@@ -60,6 +65,9 @@ LIST_LIMIT = 10
 CALENDAR_LIMIT = 50
 MEETING_LENGTH = timedelta(hours=2)
 """Calendars need an end; meetings are not given one, and the tables' meetings last about two hours."""
+
+QUARTERLY_RULE = {"freq": "monthly", "interval": 3}
+"""A quarterly series in a calendar: the same wall time every three months, in the meeting's zone."""
 
 REMINDER_KINDS = ("reminder",)
 
@@ -87,23 +95,6 @@ _URL = re.compile(r"^https?://\S+$", re.I)
 # what a meeting looks like -----------------------------------------------------
 
 
-def meeting_title(meeting: Meeting) -> str:
-    return meeting.title or _("Meeting of {table}").format(table=meeting.table_code)
-
-
-def meeting_lines(meeting: Meeting, zone: str, *, with_id: bool = False) -> list[str]:
-    """A meeting as shown to members: title and table, when (in ``zone``), link."""
-    head = f"{bold(meeting_title(meeting))} · {esc(meeting.table_code)}"
-    if with_id:
-        head = f"#{meeting.id} {head}"
-    if meeting.cancelled:
-        head += " — " + bold(_("CANCELLED"))
-    lines = [head, esc(format_when(meeting.starts_at, zone))]
-    if meeting.url:
-        lines.append(link(meeting.url, meeting.url))
-    return lines
-
-
 def secretary_details(meeting: Meeting) -> str:
     """What only the organisers need: the meeting's own zone, its reminders, its recurrence."""
     parts = [
@@ -113,10 +104,6 @@ def secretary_details(meeting: Meeting) -> str:
     if meeting.quarterly:
         parts.append(_("repeats every quarter"))
     return esc(" · ".join(parts))
-
-
-def meetings_list(meetings: list[Meeting], zone: str, *, with_id: bool = False) -> str:
-    return "\n\n".join("\n".join(meeting_lines(m, zone, with_id=with_id)) for m in meetings)
 
 
 # planning ----------------------------------------------------------------------
@@ -168,6 +155,18 @@ async def announce(session: AsyncSession, meeting: Meeting, kind: str, now: date
         table_code=meeting.table_code,
         owner=meeting.created_by,
         payload=dict(payload),
+    )
+
+
+async def _who_is_told(ctx: Context, session: AsyncSession, meeting: Meeting) -> str:
+    """Whom an announced change reaches: the table's subscribed chats, or no one yet."""
+    count = len(await recipients.table_chats(session, [meeting.table_code]))
+    if count:
+        return ngettext(
+            "I am telling the {count} subscribed chat.", "I am telling the {count} subscribed chats.", count
+        ).format(count=count)
+    return _("No chat is subscribed to {table}, so no one else is told ({command} subscribes one).").format(
+        table=meeting.table_code, command=command_text(ctx, "subscribe", meeting.table_code)
     )
 
 
@@ -257,9 +256,11 @@ def read_when(ctx: Context, words: list[str], default_zone: str) -> tuple[When, 
     zone = default_zone
     if rest and looks_like_zone(rest[0]) and not _URL.match(rest[0]) and " " not in rest[0]:
         zone, rest = parse_zone(rest[0]), rest[1:]
+    within_window(day, to_wall(ctx.core.clock.now(), zone).date())
     starts_at = local_datetime(day, at, zone).astimezone(UTC)
     if starts_at <= ctx.core.clock.now():
-        raise UserError(esc(_("{when} is in the past. Give a future date.").format(when=format_when(starts_at, zone))))
+        when = format_when(starts_at, zone)
+        raise UserError(esc(_("{when} is in the past. Give a future date.").format(when=when[:1].upper() + when[1:])))
     return When(starts_at, zone), rest
 
 
@@ -286,12 +287,12 @@ def read_table(text: str) -> str:
 
 
 def read_id(ctx: Context, text: str | None) -> int:
-    value = (text or "").lstrip("#")
-    if not value.isdigit() or len(value) > 9:
+    number = parse_number((text or "").lstrip("#"))
+    if number is None:
         raise UserError(esc(_("Give the meeting's number, as shown by {command}.").format(
             command=command_text(ctx, "meeting", word("list"))
         )))
-    return int(value)
+    return number
 
 
 # the /meeting command ----------------------------------------------------------
@@ -445,7 +446,8 @@ async def move(ctx: Context, tokens: list[str]) -> Reply:
         await plan_meeting(session, meeting, now)
         await announce(session, meeting, "change", now, old=old_start.isoformat(), old_zone=old_zone)
         await audit.record(session, ctx.user, "meeting.move", f"meeting:{meeting.id}", _audit_details(meeting), at=now)
-    lines = [esc(_("Meeting #{id} moved. I am telling the subscribed chats.").format(id=meeting_id)), ""]
+        told = await _who_is_told(ctx, session, meeting)
+    lines = [esc(_("Meeting #{id} moved.").format(id=meeting_id) + " " + told), ""]
     lines += [esc(_("Before: {when}").format(when=format_when(old_start, ctx.timezone)))]
     lines += meeting_lines(meeting, ctx.timezone)
     return ctx.reply("\n".join(lines), answer=Answer("meetings", (), (meeting.table_code,)))
@@ -468,7 +470,8 @@ async def cancel(ctx: Context, tokens: list[str]) -> Reply:
         await announce(session, meeting, "cancellation", now)
         action = "meeting.cancel_series" if whole_series and series else "meeting.cancel"
         await audit.record(session, ctx.user, action, f"meeting:{meeting.id}", _audit_details(meeting), at=now)
-    lines = [esc(_("Meeting #{id} cancelled. I am telling the subscribed chats.").format(id=meeting_id)), ""]
+        told = await _who_is_told(ctx, session, meeting)
+    lines = [esc(_("Meeting #{id} cancelled.").format(id=meeting_id) + " " + told), ""]
     lines += meeting_lines(meeting, ctx.timezone)
     if series is not None and not whole_series:
         lines += ["", esc(_("The quarterly series goes on. To end it: {command}").format(
@@ -557,6 +560,8 @@ async def calendar_command(ctx: Context) -> Reply:
     now = ctx.core.clock.now()
     async with ctx.core.db.transaction() as session:
         found = await upcoming(session, now, tables, limit=CALENDAR_LIMIT, with_cancelled=True)
+    if not any(not meeting.cancelled for meeting in found):
+        return next_reply(ctx, tables, [])
     content = calendar_file(found, now)
     scope = ", ".join(tables) if tables else _("all tables")
     text = esc(ngettext(
@@ -576,15 +581,17 @@ def calendar_file(meetings: list[Meeting], now: datetime) -> bytes:
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", _("GCM civil society mechanism: meetings"))
     for meeting in meetings:
-        start = meeting.starts_at.astimezone(ZoneInfo(meeting.timezone))
+        start = local(meeting.starts_at, meeting.timezone)
         event = Event()
         event.add("uid", f"meeting-{meeting.id}@gcmbot")
         event.add("dtstamp", now)
         event.add("dtstart", start)
-        event.add("dtend", start + MEETING_LENGTH)
+        event.add("dtend", later(start, MEETING_LENGTH))
         event.add("summary", f"{meeting.table_code}: {meeting_title(meeting)}")
         event.add("sequence", meeting.revision)
         event.add("status", "CANCELLED" if meeting.cancelled else "CONFIRMED")
+        if meeting.quarterly and not meeting.cancelled:
+            event.add("rrule", QUARTERLY_RULE)
         if meeting.url:
             event.add("url", meeting.url)
             event.add("description", meeting.url)

@@ -3,12 +3,11 @@ shown, the secretaries' lists and CSV export, and the members' own record and er
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
+from handlers import spreadsheet
 from handlers.basics import command_text, table_label
 from handlers.context import Context
 from handlers.countries import country_name
@@ -18,10 +17,13 @@ from handlers.i18n import N_, _, ngettext
 from handlers.knowledge import WORKING_TABLES, fold, load_knowledge, parse_table_code
 from handlers.markup import bold, esc
 from handlers.message import Attachment, Button, Reply
+from handlers.numbers import is_number, parse_number
+from handlers.pages import more_button, page_line, page_of, take_page
 from handlers.registry import Registry
 from handlers.roles import privileged_tables
-from storage import audit, organisations
+from storage import audit, erasure, organisations
 from storage.organisations import APPROVED, LEFT, PENDING, REJECTED, Membership, Organisation
+from storage.pledges import erase_reporters
 
 registry = Registry()
 
@@ -86,7 +88,9 @@ _YES = {
     "acepto",
 }
 _PUNCTUATION = re.compile(r"[^\w\s]")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMAT_WORDS = {"csv", "xlsx", "excel"}
+_PLEDGE_WORDS = {"pledges", "compromisos", "pledge", "compromiso"}
+"""``/exportar compromisos WT3``: the pledges instead of the members (see handlers.pledge_commands)."""
 
 
 def stakeholder_label(code: str, *, short: bool = False) -> str:
@@ -111,9 +115,10 @@ def parse_working_tables(text: str) -> list[str]:
         if word in _EVERY:
             chosen.update(WORKING_TABLES)
         elif word not in _FILLER:
-            code = f"WT{int(word)}" if word.isdigit() and len(word) < 4 else parse_table_code(word)
+            number = parse_number(word, 0, 999)
+            code = f"WT{number}" if number is not None else parse_table_code(word)
             if code not in WORKING_TABLES:
-                shown = f"WT{word}" if word.isdigit() else word
+                shown = f"WT{word}" if is_number(word) else word
                 raise UserError(
                     esc(
                         _(
@@ -151,8 +156,9 @@ def membership_status(ctx: Context, membership: Membership) -> str:
     return esc(text)
 
 
-def organisation_details(organisation: Organisation, handle: str = "") -> list[str]:
-    """Country, type and (unless erased) contact lines, shared by every card of an organisation."""
+def organisation_details(organisation: Organisation, account: str = "") -> list[str]:
+    """Country, type and (unless erased) contact lines, shared by every card of an organisation;
+    ``account`` is the contact's chat account, as markup (see :func:`handlers.roles.account_markup`)."""
     lines = [
         esc(_("Country: {country}").format(country=country_name(organisation.country))),
         esc(_("Type: {type}").format(type=stakeholder_label(organisation.stakeholder_type))),
@@ -161,7 +167,7 @@ def organisation_details(organisation: Organisation, handle: str = "") -> list[s
         contact = _("Contact: {name} · {email}").format(
             name=organisation.contact_name, email=organisation.contact_email
         )
-        lines.append(esc(contact + (f" · {handle}" if handle else "")))
+        lines.append(esc(contact) + (f" · {account}" if account else ""))
     return lines
 
 
@@ -221,17 +227,20 @@ async def secretary_table(ctx: Context, english_command: str) -> str:
     "members", "miembros", help=N_("A table's member organisations"), args=N_("WT1-WT4"), privileged=True
 )
 async def members(ctx: Context) -> Reply:
+    number, rest = take_page(ctx.args.split())
+    ctx.args = " ".join(rest)
     table = await secretary_table(ctx, "members")
     async with ctx.core.db.transaction() as session:
         rows = await organisations.table_members(session, table)
         waiting = len(await organisations.pending_requests(session, [table]))
+    shown, number, pages = page_of(rows, number)
     label = table_label(load_knowledge().tables[table])
     lines = [
         bold(label),
         esc(ngettext("{n} organisation", "{n} organisations", len(rows)).format(n=len(rows))),
-        "",
+        esc(page_line(number, pages)),
     ]
-    lines += [f"• {organisation_line(m.organisation)}" for m in rows]
+    lines += [f"• {organisation_line(m.organisation)}" for m in shown]
     if waiting:
         lines += [
             "",
@@ -241,71 +250,73 @@ async def members(ctx: Context) -> Reply:
                 )
             ),
         ]
-    buttons = ((Button(_("Export CSV"), command_text(ctx, "export", table)),),) if rows else ()
+    buttons = more_button(command_text(ctx, "members", table), number, pages)
+    buttons += ((Button(_("Export to Excel"), command_text(ctx, "export", table)),),) if rows else ()
     return ctx.reply("\n".join(lines), buttons=buttons)
 
 
 @registry.command(
     "export",
     "exportar",
-    help=N_("A table's members as a spreadsheet (CSV)"),
-    args=N_("WT1-WT4"),
+    help=N_("A table's members as a spreadsheet (Excel; add csv for CSV)"),
+    args=N_("WT1-WT4 [csv]"),
     privileged=True,
 )
-async def export(ctx: Context) -> Reply:
+async def export(ctx: Context) -> Reply | list[Reply]:
+    words = ctx.args.split()
+    if words and fold(words[0]) in _PLEDGE_WORDS:
+        from handlers.pledge_commands import export_pledges
+
+        return await export_pledges(ctx, words[1:])
+    as_csv = any(fold(w) == "csv" for w in words)
+    ctx.args = " ".join(w for w in words if fold(w) not in _FORMAT_WORDS)
     table = await secretary_table(ctx, "export")
     async with ctx.core.db.transaction() as session:
         rows = await organisations.table_members(session, table)
     day = ctx.core.clock.now().astimezone(ZoneInfo(ctx.timezone)).date().isoformat()
-    filename = "-".join((table, fold(_("members")), day)) + ".csv"
+    name = "-".join((table, fold(_("members")), day))
+    header, cells = members_table(ctx, rows)
+    if as_csv:
+        attachment = Attachment(name + ".csv", spreadsheet.to_csv(header, cells), spreadsheet.CSV_TYPE)
+    else:
+        content = spreadsheet.to_xlsx(f"{table} {_('members')}", header, cells)
+        attachment = Attachment(name + ".xlsx", content, spreadsheet.XLSX_TYPE)
     text = ngettext("{n} organisation of {table}.", "{n} organisations of {table}.", len(rows)).format(
         n=len(rows), table=table
     )
-    return ctx.reply(esc(text), attachment=Attachment(filename, members_csv(ctx, rows), "text/csv"))
+    return ctx.reply(esc(text), attachment=attachment)
 
 
-def members_csv(ctx: Context, rows: list[Membership]) -> bytes:
-    """UTF-8 with a byte-order mark, so that Excel reads the accents right."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        [
-            _("organisation"),
-            _("country"),
-            _("type"),
-            _("tables"),
-            _("contact name"),
-            _("e-mail"),
-            _("registered at"),
-            _("approved at"),
-        ]
-    )
+def members_table(ctx: Context, rows: list[Membership]) -> tuple[list[str], list[list[spreadsheet.Cell]]]:
+    """The export's header and rows; times are wall times in the chat's zone."""
+    header = [
+        _("organisation"),
+        _("country"),
+        _("type"),
+        _("tables"),
+        _("contact name"),
+        _("e-mail"),
+        _("registered at"),
+        _("approved at"),
+    ]
     zone = ZoneInfo(ctx.timezone)
+    cells: list[list[spreadsheet.Cell]] = []
     for membership in rows:
         organisation = membership.organisation
-        writer.writerow(
+        decided = membership.decided_at
+        cells.append(
             [
-                _cell(value)
-                for value in (
-                    organisation.name,
-                    country_name(organisation.country),
-                    stakeholder_label(organisation.stakeholder_type),
-                    " ".join(organisation.tables()),
-                    organisation.contact_name or "",
-                    organisation.contact_email or "",
-                    organisation.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-                    membership.decided_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-                    if membership.decided_at
-                    else "",
-                )
+                organisation.name,
+                country_name(organisation.country),
+                stakeholder_label(organisation.stakeholder_type),
+                " ".join(organisation.tables()),
+                organisation.contact_name,
+                organisation.contact_email,
+                organisation.created_at.astimezone(zone).replace(tzinfo=None),
+                decided.astimezone(zone).replace(tzinfo=None) if decided else None,
             ]
         )
-    return out.getvalue().encode("utf-8-sig")
-
-
-def _cell(value: str) -> str:
-    """Typed text never runs as a spreadsheet formula."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
+    return header, cells
 
 
 # members' tools --------------------------------------------------------------
@@ -342,7 +353,9 @@ async def forget(ctx: Context) -> Reply:
             raise UserError(esc(_("There is nothing left to erase.")))
         now = ctx.core.clock.now()
         await organisations.erase_contact(session, organisation_row, now)
-        await audit.anonymise_actor(session, ctx.user)
+        await erasure.forget_person(session, ctx.user)
+        await erase_reporters(session, organisation_row.id)
         await audit.record(session, audit.ERASED_ACTOR, "erase", organisation_row.name, at=now)
     await ctx.end_state()
+    ctx.core.forget_cached(ctx.message)
     return ctx.reply(esc(_("Done: the personal data of {name} were erased.").format(name=own.name)))

@@ -33,6 +33,15 @@ class User:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file: sent with a reply, or received with a message (a document sent to the bot)."""
+
+    filename: str
+    content: bytes
+    mimetype: str
+
+
+@dataclass(frozen=True)
 class Message:
     chat: Address
     sender: User
@@ -40,6 +49,11 @@ class Message:
     private: bool
     message_id: str | None = None
     chat_title: str | None = None
+    chat_admin: bool | None = None
+    """Whether the platform says the sender administers this group (Matrix: may change the
+    room's settings); None where the adapter cannot tell cheaply."""
+    attachment: Attachment | None = None
+    """A document that came with the message (its caption, if any, is ``text``)."""
 
 
 @dataclass(frozen=True)
@@ -48,13 +62,6 @@ class Button:
 
     label: str
     command: str
-
-
-@dataclass(frozen=True)
-class Attachment:
-    filename: str
-    content: bytes
-    mimetype: str
 
 
 @dataclass(frozen=True)
@@ -79,8 +86,14 @@ class Reply:
     to: Address | None = None
     buttons: tuple[tuple[Button, ...], ...] = ()
     attachment: Attachment | None = None
+    image: Attachment | None = None
+    """A picture shown in the chat (a PNG chart): a photo on Telegram, an ``m.image`` on Matrix."""
     reply_to: str | None = None
     answer: Answer | None = None
     private_start: str | None = None
     """Asked in a group, continue in private: the adapter offers the sender a way into
     a private chat with the bot where this command (``register``) starts."""
+    key: str | None = None
+    """The same for every attempt to send this message (an outbox delivery, a reply being
+    retried), so that a retry repeats nothing the platform accepted: Matrix takes it as the
+    transaction id; Telegram goes on from the part of a long reply that failed."""

@@ -5,10 +5,14 @@ notice falls due, inside the transaction that records its deliveries) and *what*
 per recipient, in the recipient's language and zone, right before sending). Kinds:
 
 - ``reminder``, ``change``, ``cancellation``: a meeting's, to the chats following its table;
-- ``pledge``: the quarterly pledge-reporting reminder, to every following chat and every
-  member organisation's contact;
+- ``pledge``: the quarterly pledge-reporting reminder, to every following chat and the contacts
+  of organisations without pledges on record; it opens the month's reporting round, whose
+  requests, ``pledge-chase`` follow-ups and ``pledge-close`` summaries are messages to one
+  person (see :mod:`handlers.pledge_rounds`);
 - ``broadcast``: a secretary's message (see :mod:`handlers.broadcast`), and its ``report``;
 - ``missed``: what could not be sent in time, to whoever planned it;
+- ``message``: a message to one person (see :mod:`handlers.direct`), planned with its delivery,
+  and ``undelivered``: the report to its owner when it could not be delivered;
 - ``recur``: no message: creates the next occurrence of a quarterly meeting.
 """
 
@@ -16,27 +20,31 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import recipients
+from handlers import direct, pledge_rounds, recipients
 from handlers.basics import months
 from handlers.broadcast import audience, broadcast_text, target_label
 from handlers.core import CoreConfig
-from handlers.dates import add_months, format_span, format_when
-from handlers.i18n import _, ngettext
+from handlers.dates import add_months, format_meeting_when, format_span, format_when
+from handlers.i18n import N_, _, ngettext
 from handlers.markup import bold, esc, link
 from handlers.meetings import meeting_title, plan_meeting
 from handlers.pledges import plan_next_pledge, pledge_schedule, pledge_text
+from handlers.roles import describe_user
 from storage import audit, deliveries
 from storage.deliveries import Notice, Recipient
 from storage.meetings import SCHEDULED, Meeting, add_meeting, get_meeting, occurrence
 
 MEETING_KINDS = ("reminder", "change", "cancellation")
-REPORTED_KINDS = ("broadcast",)
-"""Kinds whose sender gets a delivery report once every delivery is final."""
-UNREPORTED_MISSES = ("report", "missed")
-"""A report that could not be sent is not itself reported (no loops)."""
+REPORTED_KINDS = ("broadcast", direct.KIND)
+"""Kinds whose sender gets a delivery report once every delivery is final (a message to one
+person only when it was not delivered)."""
+UNREPORTED_MISSES = ("report", "missed", direct.REPORT, direct.KIND)
+"""A report that could not be sent is not itself reported (no loops); a message's misses are
+in its own report."""
 SYSTEM = "gcmbot"
 
 
@@ -53,14 +61,22 @@ async def expand(session: AsyncSession, notice: Notice, now: datetime, config: C
     if kind == "pledge":
         await plan_next_pledge(session, now, config.default_timezone)
         notice.payload = {**notice.payload, "link": (await pledge_schedule(session)).link}
-        everyone = [*await recipients.table_chats(session, None), *await recipients.member_contacts(session, None)]
-        return recipients.unique(everyone)
+        await pledge_rounds.start_round(
+            session, now, config.default_timezone, config.default_language, tables=None, by=None
+        )
+        return await pledge_rounds.reminder_audience(session)
+    if kind == pledge_rounds.CHASE:
+        await pledge_rounds.chase(session, notice, now, config.default_language)
+        return []
+    if kind == pledge_rounds.CLOSE:
+        await pledge_rounds.close(session, notice, now, config.default_language)
+        return []
     if kind == "broadcast":
         return (await audience(session, notice.payload["target"]))[0]
     if kind == "report":
         chat = notice.payload["chat"]
         return [Recipient(chat["platform"], chat_id=chat["chat_id"])]
-    if kind == "missed":
+    if kind in ("missed", direct.REPORT):
         people = [notice.owner] if notice.owner else sorted(config.admins)
         return recipients.unique([await recipients.person(session, key) for key in people])
     if kind == "recur":
@@ -97,24 +113,31 @@ async def next_occurrence(session: AsyncSession, notice: Notice, now: datetime) 
 
 
 async def report_finished(session: AsyncSession, now: datetime) -> int:
-    """Plan a delivery report for each broadcast whose deliveries are all final (once each)."""
+    """Plan a delivery report for each broadcast whose deliveries are all final, and one for each
+    message to a person that ended undelivered (once each)."""
     made = 0
     for notice in await deliveries.finished_unreported(session, REPORTED_KINDS):
         if not await deliveries.mark_reported(session, notice.id):
             continue
-        await deliveries.ensure_notice(
-            session,
-            key=f"report:{notice.id}",
-            kind="report",
-            due_at=now,
-            owner=notice.owner,
-            payload={
+        counts = await deliveries.status_counts(session, notice.id)
+        if notice.kind == direct.KIND:
+            about = notice.payload["about"]
+            notice.payload = {}  # its text (a card names people, e-mails) is not kept once final
+            failed = sorted(status for status in counts if status != deliveries.SENT)
+            if not failed:
+                continue
+            key, kind = f"{direct.REPORT}:{notice.id}", direct.REPORT
+            who = await describe_user(session, about["to"])
+            payload: dict[str, object] = {"about": about, "who": who, "status": failed[0]}
+        else:
+            key, kind = f"report:{notice.id}", "report"
+            payload = {
                 "broadcast": notice.id,
                 "target": notice.payload["target"],
-                "counts": await deliveries.status_counts(session, notice.id),
+                "counts": counts,
                 "chat": notice.payload["chat"],
-            },
-        )
+            }
+        await deliveries.ensure_notice(session, key=key, kind=kind, due_at=now, owner=notice.owner, payload=payload)
         made += 1
     return made
 
@@ -161,6 +184,10 @@ def render(notice: Notice, meeting: Meeting | None, zone: str, now: datetime) ->
         return _render_report(notice.payload)
     if kind == "missed":
         return _render_missed(notice.payload["items"], zone)
+    if kind == direct.KIND:
+        return str(notice.payload["html"])
+    if kind == direct.REPORT:
+        return _render_undelivered(notice.payload)
     return None
 
 
@@ -171,7 +198,7 @@ def _render_meeting(notice: Notice, meeting: Meeting, zone: str, now: datetime) 
         return f"{head}\n{body}"
     if meeting.cancelled or meeting.starts_at <= now:
         return None
-    where = [esc(format_when(meeting.starts_at, zone))]
+    where = [esc(format_meeting_when(meeting.starts_at, zone, meeting.timezone))]
     if meeting.url:
         where.append(link(meeting.url, meeting.url))
     title = bold(meeting_title(meeting))
@@ -198,6 +225,43 @@ def _render_report(payload: dict[str, object]) -> str:
     )
     note = _("Blocked: chats that removed the bot or people who blocked it.") if blocked else ""
     return "📬 " + esc(text) + (f"\n{esc(note)}" if note else "")
+
+
+_UNDELIVERED_BECAUSE = {
+    deliveries.BLOCKED: N_("they blocked the bot, or never opened a private chat with it"),
+    deliveries.MISSED: N_("it could not be sent in time"),
+}
+_REFUSED = N_("the platform refused it")
+
+
+def _render_undelivered(payload: dict[str, Any]) -> str:
+    because = _(_UNDELIVERED_BECAUSE.get(str(payload["status"]), _REFUSED))
+    text = _("I could not deliver {what} to {who}: {reason}.").format(
+        what=_message_about(payload["about"]), who=payload["who"], reason=because
+    )
+    return "⚠️ " + esc(text)
+
+
+def _message_about(about: dict[str, Any]) -> str:
+    """What a message to one person was (``about`` of :func:`handlers.direct.tell`)."""
+    what = about.get("what")
+    if what == "request":
+        return _("the card of request #{id}").format(id=about["id"])
+    if what == "decision":
+        return _("the answer to request #{id}").format(id=about["id"])
+    if what == "left":
+        return _("the notice that {organisation} left {table}").format(
+            organisation=about["organisation"], table=about["table"]
+        )
+    if what == pledge_rounds.REQUEST:
+        return _("the pledge reporting request {period} of {organisation}").format(
+            period=about["period"], organisation=about["organisation"]
+        )
+    if what == "pledge-summary":
+        return _("the pledge reporting summary {period} of {table}").format(period=about["period"], table=about["table"])
+    if what == "secretary":
+        return _("the notice about the secretaries of {table}").format(table=about["table"])
+    return _("a message")
 
 
 def _render_missed(items: list[dict[str, object]], zone: str) -> str:

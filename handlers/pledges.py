@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers import pledge_commands
 from handlers.basics import command_text, months
 from handlers.context import Context
 from handlers.dates import format_when, instant_of, parse_time
@@ -20,8 +21,10 @@ from handlers.i18n import N_, _
 from handlers.knowledge import fold, load_knowledge
 from handlers.markup import bold, esc, link
 from handlers.message import Reply
+from handlers.numbers import parse_number
 from handlers.registry import Registry
 from storage import audit, deliveries
+from storage.pledges import current_round
 from storage.settings import get_setting, put_setting
 
 registry = Registry()
@@ -103,9 +106,9 @@ def pledge_text(year: int, month: int, url: str) -> str:
 @registry.command(
     "pledges", "compromisos",
     help=N_("Quarterly pledge reporting: when and how"),
-    args=N_("[day 15 10:00 | link URL]"),
+    args=N_("[day 15 10:00 | link URL | request WT3|all | report WT3|all [2027-04] | followups 7 14]"),
 )
-async def pledges(ctx: Context) -> Reply:
+async def pledges(ctx: Context) -> Reply | list[Reply]:
     words = ctx.args.split()
     action = fold(words[0]) if words else ""
     if action in _DAY_WORDS:
@@ -114,6 +117,9 @@ async def pledges(ctx: Context) -> Reply:
     if action in _LINK_WORDS:
         await ctx.require_admin()
         return await set_link(ctx, words[1:])
+    secretaries = pledge_commands.subcommand(action)
+    if secretaries is not None:
+        return await pledge_commands.run_subcommand(ctx, secretaries, words[1:])
     if words:
         raise UserError(esc(_("Send {command} alone, or (administrators) {example}.").format(
             command=command_text(ctx, "pledges"), example=command_text(ctx, "pledges", _("day 15 10:00"))
@@ -125,6 +131,7 @@ async def overview(ctx: Context) -> Reply:
     now = ctx.core.clock.now()
     async with ctx.core.db.transaction() as session:
         schedule = await pledge_schedule(session)
+        open_round = await current_round(session, now)
     due = next_pledge_time(now, schedule, ctx.core.config.default_timezone)
     lines = [
         bold(_("Pledge monitoring")),
@@ -132,17 +139,21 @@ async def overview(ctx: Context) -> Reply:
         esc(_("Next reminder: {when}.").format(when=format_when(due, ctx.timezone))),
         esc(_("How to report:")) + " " + link(schedule.link, schedule.link),
     ]
+    if open_round is not None:
+        lines.append(esc(_("The reporting round {period} is open: report on your pledges with {command}.").format(
+            period=open_round.period, command=command_text(ctx, "report")
+        )))
     if ctx.is_admin():
         lines += ["", esc(_("Change the day and hour: {command}").format(command=command_text(ctx, "pledges", _("day 15 10:00"))))]
     return ctx.reply("\n".join(lines))
 
 
 async def set_day(ctx: Context, words: list[str]) -> Reply:
-    if not words or not words[0].isdigit() or not 1 <= int(words[0]) <= LAST_DAY:
+    day = parse_number(words[0], 1, LAST_DAY) if words else None
+    if day is None:
         raise UserError(esc(_("Give a day from 1 to {last} and optionally an hour, e.g. {command}").format(
             last=LAST_DAY, command=command_text(ctx, "pledges", _("day 15 10:00"))
         )))
-    day = int(words[0])
     now = ctx.core.clock.now()
     zone = ctx.core.config.default_timezone
     async with ctx.core.db.transaction() as session:

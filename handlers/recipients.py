@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import chats, organisations, subscriptions
 from storage.deliveries import Recipient
-from storage.models import Chat
+from storage.models import Chat, SeenUser
 
 
 async def table_chats(session: AsyncSession, tables: Collection[str] | None) -> list[Recipient]:
@@ -23,7 +23,24 @@ async def table_chats(session: AsyncSession, tables: Collection[str] | None) -> 
 
 async def person(session: AsyncSession, user_key: str, language: str | None = None) -> Recipient:
     platform, _sep, user_id = user_key.partition(":")
-    user = await chats.get_user(session, platform, user_id)
+    return _addressed(platform, user_id, await chats.get_user(session, platform, user_id), language)
+
+
+async def people(session: AsyncSession, user_keys: Collection[str]) -> dict[str, Recipient]:
+    """:func:`person` for many people at once (one query per platform), by user key."""
+    by_platform: dict[str, list[str]] = {}
+    for key in user_keys:
+        platform, _sep, user_id = key.partition(":")
+        by_platform.setdefault(platform, []).append(user_id)
+    found: dict[str, Recipient] = {}
+    for platform, ids in by_platform.items():
+        known = {user.user_id: user for user in await chats.get_users(session, platform, ids)}
+        for user_id in ids:
+            found[f"{platform}:{user_id}"] = _addressed(platform, user_id, known.get(user_id), None)
+    return found
+
+
+def _addressed(platform: str, user_id: str, user: SeenUser | None, language: str | None) -> Recipient:
     if user is not None and user.private_chat_id:
         return Recipient(platform, chat_id=user.private_chat_id, language=language or user.language)
     return Recipient(platform, user_id=user_id, language=language or (user.language if user else None))

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
 from rapidfuzz import fuzz, process
 
 from handlers.approval import notify_requests, unattended_note
@@ -27,6 +28,7 @@ from handlers.errors import UserError
 from handlers.i18n import LANGUAGES, N_, _, current_locale, use_locale
 from handlers.knowledge import WORKING_TABLES, fold, load_knowledge
 from handlers.markup import bold, esc
+from handlers.numbers import parse_number
 from handlers.members import (
     STAKEHOLDER_TYPES,
     is_yes,
@@ -38,13 +40,14 @@ from handlers.message import Button, Reply
 from handlers.registry import Registry
 from handlers.roles import describe_user
 from storage import audit, organisations, roles
-from storage.organisations import APPROVED, PENDING, DuplicateOrganisation
+from storage.organisations import APPROVED, PENDING, DuplicateOrganisation, Organisation
 
 registry = Registry()
 
 FLOW = "register"
 STEPS: tuple[str, ...] = ("name", "country", "type", "tables", "contact", "email", "consent", "summary")
 MAX_NAME, MAX_CONTACT, MAX_EMAIL = 200, 120, 254
+MISSES_BEFORE_HELP = 2
 
 _STEP_WORDS: dict[str, dict[str, str]] = {
     "name": {"en": "name", "es": "nombre"},
@@ -68,7 +71,6 @@ _STEP_BY_WORD = {word: step for step, words in _STEP_WORDS.items() for word in w
 }
 _DONE = {"done", "listo", "lista", "ok", "next", "siguiente", "continue", "continuar", "terminar", "finish"}
 _NO = {"no", "n", "no acepto", "i do not agree", "no thanks", "no gracias"}
-_EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\".]{2,}$")
 _BUTTON_BYTES = 64
 """What a button may send (Telegram's limit for callback data)."""
 _TOGGLE = re.compile(r"^\+\s*(\S+)$")
@@ -106,18 +108,7 @@ async def register(ctx: Context) -> Reply:
     async with ctx.core.db.transaction() as session:
         own = await organisations.organisation_of(session, ctx.user)
     if own is not None:
-        return ctx.reply(
-            esc(
-                _(
-                    "You already registered {organisation}. See {organisation_command}; to join "
-                    "another table send {join}."
-                ).format(
-                    organisation=own.name,
-                    organisation_command=command_text(ctx, "organisation"),
-                    join=command_text(ctx, "join", "WT3"),
-                )
-            )
-        )
+        return ctx.reply(esc(_already_registered(ctx, own)))
     state = await ctx.state()
     if state is not None and state.flow == FLOW:
         return prompt(
@@ -138,6 +129,18 @@ async def register(ctx: Context) -> Reply:
         "{cancel} to stop."
     ).format(back=command_text(ctx, "back"), cancel=command_text(ctx, "cancel"))
     return prompt(ctx, "name", data, note=esc(intro))
+
+
+def _already_registered(ctx: Context, own: Organisation) -> str:
+    """Where to see the record and, while there is one left, how to join a table not yet asked for."""
+    text = _("You already registered {organisation}. See {command}.").format(
+        organisation=own.name, command=command_text(ctx, "organisation")
+    )
+    asked = set(own.tables(APPROVED, PENDING))
+    other = next((code for code in WORKING_TABLES if code not in asked), None)
+    if other is None:
+        return text
+    return text + " " + _("To join another table send {join}.").format(join=command_text(ctx, "join", other))
 
 
 @registry.intent("register")
@@ -178,7 +181,10 @@ async def wizard(ctx: Context, state: State) -> Reply | list[Reply]:
     try:
         result = await _ANSWERS[state.step](ctx, data, ctx.message.text)
     except UserError as error:
-        return ctx.reply(error.markup, buttons=_buttons(ctx, state.step, data))
+        data["misses"] = data.get("misses", 0) + 1
+        await ctx.save_state(state)
+        return ctx.reply(_with_way_out(ctx, error.markup, data["misses"]), buttons=_buttons(ctx, state.step, data))
+    data.pop("misses", None)
     if result.replies is not None:
         return list(result.replies)
     if result.stay:
@@ -187,6 +193,16 @@ async def wizard(ctx: Context, state: State) -> Reply | list[Reply]:
     step = "summary" if data.pop("editing", False) else STEPS[STEPS.index(state.step) + 1]
     await ctx.save_state(State(FLOW, step, data))
     return prompt(ctx, step, data, note=result.note)
+
+
+def _with_way_out(ctx: Context, markup: str, misses: int) -> str:
+    """After the second answer in a row the step cannot use, remind the person how to get out."""
+    if misses < MISSES_BEFORE_HELP:
+        return markup
+    hint = _("Stuck? {back} goes back to the previous question, {cancel} stops the registration.").format(
+        back=command_text(ctx, "back"), cancel=command_text(ctx, "cancel")
+    )
+    return f"{markup}\n\n<i>{esc(hint)}</i>"
 
 
 # questions -------------------------------------------------------------------
@@ -361,6 +377,8 @@ def _words(text: str, *, longest: int, empty: str) -> str:
         raise UserError(esc(_("Please write it as plain text, without < or >.")))
     if not any(c.isalpha() for c in text):
         raise UserError(esc(_("That does not look like a name: please write it with letters.")))
+    if words(text) in _DONE:
+        raise UserError(esc(_("“{word}” is not a name: please write the name itself.").format(word=text)))
     return " ".join(text.split())
 
 
@@ -461,8 +479,9 @@ async def _refuse_duplicate(ctx: Context, name: str, country: str) -> None:
 async def _answer_type(ctx: Context, data: dict[str, Any], text: str) -> Next:
     codes = list(STAKEHOLDER_TYPES)
     folded = words(text)
-    if folded.isdigit() and 1 <= int(folded) <= len(codes):
-        data["type"] = codes[int(folded) - 1]
+    number = parse_number(text, 1, len(codes))
+    if number is not None:
+        data["type"] = codes[number - 1]
         return Next()
     names = {}
     for lang in LANGUAGES:
@@ -503,12 +522,17 @@ async def _answer_tables(ctx: Context, data: dict[str, Any], text: str) -> Next:
     if words(text) in _DONE:
         if not data.get("tables"):
             raise UserError(esc(_("Choose at least one table first.")))
-        return Next()
+        return _tables_chosen(data["tables"])
     tables = parse_working_tables(text)
     if not tables:
         raise UserError(esc(_("Write the numbers of the tables, for example “1 3”.")))
     data["tables"] = tables
-    return Next()
+    return _tables_chosen(tables)
+
+
+def _tables_chosen(tables: list[str]) -> Next:
+    """Typed numbers and the buttons' “Done” end the step alike: the choice, then the next question."""
+    return Next(note=esc(_("Tables chosen: {tables}.").format(tables=", ".join(tables))))
 
 
 async def _answer_contact(ctx: Context, data: dict[str, Any], text: str) -> Next:
@@ -528,7 +552,11 @@ async def _answer_email(ctx: Context, data: dict[str, Any], text: str) -> Next:
                 )
             )
         )
-    if len(address) > MAX_EMAIL or not _EMAIL.match(address):
+    try:
+        normalised = validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError:
+        normalised = ""
+    if not normalised or len(normalised) > MAX_EMAIL:
         raise UserError(
             esc(
                 _("“{email}” does not look like an e-mail address (like ana@example.org).").format(
@@ -536,8 +564,7 @@ async def _answer_email(ctx: Context, data: dict[str, Any], text: str) -> Next:
                 )
             )
         )
-    local, _at, domain = address.rpartition("@")
-    data["email"] = f"{local}@{domain.lower()}"
+    data["email"] = normalised
     return Next()
 
 
@@ -617,11 +644,11 @@ async def _submit(ctx: Context, data: dict[str, Any]) -> list[Reply]:
             subject = f"{organisation.name} ({organisation.country})"
             await audit.record(session, ctx.user, "register", subject, " ".join(data["tables"]), at=now)
             requests = list(organisation.memberships)
+            unattended = await notify_requests(ctx, session, requests)
     except DuplicateOrganisation:
         await _refuse_duplicate(ctx, data["name"], data["country"])
         raise
     await ctx.end_state()
-    notices, unattended = await notify_requests(ctx, requests)
     text = esc(
         _(
             "Thank you! {organisation} is registered. Your requests {requests} went to the tables' "
@@ -632,4 +659,4 @@ async def _submit(ctx: Context, data: dict[str, Any]) -> list[Reply]:
             command=command_text(ctx, "organisation"),
         )
     )
-    return [ctx.reply("\n\n".join(p for p in (text, unattended_note(unattended)) if p)), *notices]
+    return [ctx.reply("\n\n".join(p for p in (text, unattended_note(ctx, unattended)) if p))]

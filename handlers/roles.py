@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,6 +12,7 @@ from handlers.basics import command_text, table_label
 from handlers.context import Context
 from handlers.errors import UserError
 from handlers.i18n import N_, _, use_locale
+from handlers.inputs import normalise_matrix_id
 from handlers.knowledge import TABLE_CODES, fold, load_knowledge, parse_table_code
 from handlers.markup import bold, esc
 from handlers.message import Reply
@@ -19,13 +21,17 @@ from storage import audit, chats, roles
 
 registry = Registry()
 
-_USER_KEY = re.compile(r"^(?:(telegram):(\d+)|(matrix):(@[^:\s]+:\S+)|(console):(\S+))$")
+MAX_USER_ID = 255
+"""Matrix user ids are at most 255 bytes (the spec); no platform id is longer."""
+_USER_KEY = re.compile(r"^(?:(telegram):([0-9]{1,20})|(matrix):(@[^:\s]+:\S+)|(console):(\S{1,64}))$")
 _MATRIX_ID = re.compile(r"^@[^:\s]+:\S+$")
 _ACTION_WORDS = {
     "add": ("add", "agregar", "anadir", "asignar", "assign"),
     "remove": ("remove", "quitar", "eliminar", "borrar", "delete"),
     "list": ("list", "lista", "listar", "ver", "show"),
 }
+USERNAME_FRESH = timedelta(days=30)
+"""A @username not confirmed by its owner's messages for longer names nobody for sure."""
 _ACTIONS = {word: action for action, words in _ACTION_WORDS.items() for word in words}
 
 
@@ -42,6 +48,19 @@ async def describe_user(session: AsyncSession, user_key: str) -> str:
     if user.name and handle:
         return f"{user.name} ({handle})"
     return user.name or handle or user_key
+
+
+async def account_markup(session: AsyncSession, user_key: str) -> str:
+    """A person where a display name could pass for someone else (a secretary's request card):
+    the name quoted as said, their current @username, and the platform id no one can choose."""
+    platform, _sep, user_id = user_key.partition(":")
+    user = await chats.get_user(session, platform, user_id)
+    parts = []
+    if user is not None and user.name and user.name != user_id:
+        parts.append(esc(f"“{user.name}”"))
+    if user is not None and user.username and user.username.lstrip("@") != user_id.lstrip("@").lower():
+        parts.append(esc(f"@{user.username}"))
+    return " ".join([*parts, f"<code>{esc(user_key)}</code>"])
 
 
 async def language_of(session: AsyncSession, user_key: str, default: str) -> str:
@@ -69,6 +88,17 @@ async def privileged_tables(ctx: Context) -> set[str] | None:
 
 
 # /secretary ------------------------------------------------------------------
+
+
+@registry.command("id", "mi_id", help=N_("My platform id, as administrators write it"), aliases=("whoami",))
+async def my_id(ctx: Context) -> Reply:
+    """How a person learns what goes in ``BOT_ADMINS`` or ``/secretaria agregar`` for them."""
+    text = _(
+        "Your id is {id}. That is how an administrator names you in BOT_ADMINS or when appointing "
+        "you secretary of a table ({command})."
+    )
+    example = command_text(ctx, "secretary", f"{_('add')} WT2 {ctx.user}")
+    return ctx.reply(esc(text).format(id=f"<code>{esc(ctx.user)}</code>", command=esc(example)))
 
 
 @registry.command(
@@ -125,34 +155,15 @@ async def _table_and_user(ctx: Context, words: list[str]) -> tuple[str, str]:
 
 async def resolve_user(ctx: Context, written: str) -> str:
     """A platform key from ``telegram:12345``, ``matrix:@ana:example.org``, ``@ana:example.org``
-    (Matrix) or an ``@username`` the bot has seen."""
-    match = _USER_KEY.match(written)
+    (Matrix) or an ``@username`` the bot has seen, currently, on one person only."""
+    match = _USER_KEY.match(written) if len(written.encode()) <= MAX_USER_ID else None
     if match:
-        return ":".join(g for g in match.groups() if g)
-    if _MATRIX_ID.match(written):
-        return f"matrix:{written}"
+        platform, user_id = [g for g in match.groups() if g]
+        return await _known_form(ctx, platform, user_id)
+    if _MATRIX_ID.match(written) and len(written.encode()) <= MAX_USER_ID:
+        return await _known_form(ctx, "matrix", written)
     if written.startswith("@") and ":" not in written:
-        async with ctx.core.db.transaction() as session:
-            seen = await chats.find_user_by_username(session, written)
-        keys = list(dict.fromkeys(f"{u.platform}:{u.user_id}" for u in seen))
-        if len(keys) == 1:
-            return keys[0]
-        if keys:
-            raise UserError(
-                esc(
-                    _("Several people are called {user}: write one of {keys}.").format(
-                        user=written, keys=", ".join(keys)
-                    )
-                )
-            )
-        raise UserError(
-            esc(
-                _(
-                    "I have not seen {user} yet: ask them to write to me once, or write their id "
-                    "(telegram:12345, matrix:@ana:example.org)."
-                ).format(user=written[:60])
-            )
-        )
+        return await _by_username(ctx, written)
     raise UserError(
         esc(
             _(
@@ -161,6 +172,66 @@ async def resolve_user(ctx: Context, written: str) -> str:
             ).format(user=written[:60])
         )
     )
+
+
+async def _known_form(ctx: Context, platform: str, user_id: str) -> str:
+    """The key as stored: a Matrix id normalised, and matched without case against the people
+    seen when its exact form is unknown (``@Alice:Example.org`` is the ``@alice:example.org`` seen)."""
+    if platform != "matrix":
+        return f"{platform}:{user_id}"
+    user_id = normalise_matrix_id(user_id)
+    async with ctx.core.db.transaction() as session:
+        if await chats.get_user(session, platform, user_id) is None:
+            same = await chats.find_user_by_username(session, user_id)
+            ids = {u.user_id for u in same if u.platform == platform}
+            if len(ids) == 1:
+                user_id = ids.pop()
+    return f"{platform}:{user_id}"
+
+
+async def _by_username(ctx: Context, written: str) -> str:
+    """The one person who has this @username now; refused when several or when last seen long ago
+    (usernames change hands: the platform tells who has one only when that person writes)."""
+    async with ctx.core.db.transaction() as session:
+        seen = await chats.find_user_by_username(session, written)
+    keys = list(dict.fromkeys(f"{u.platform}:{u.user_id}" for u in seen))
+    if len(keys) > 1:
+        raise UserError(
+            esc(
+                _("Several people are called {user}: write one of {keys}.").format(
+                    user=written[:60], keys=", ".join(keys)
+                )
+            )
+        )
+    if keys:
+        last_seen = seen[0].seen_at
+        if ctx.core.clock.now() - last_seen > USERNAME_FRESH:
+            raise UserError(
+                esc(
+                    _(
+                        "{user} was {key} when I last saw them, {days} days ago, and usernames can change "
+                        "hands: if it is still them, write {key}."
+                    ).format(
+                        user=written[:60], key=keys[0], days=(ctx.core.clock.now() - last_seen).days
+                    )
+                )
+            )
+        return keys[0]
+    raise UserError(
+        esc(
+            _(
+                "I have not seen {user} yet: ask them to write to me once, or write their id "
+                "(telegram:12345, matrix:@ana:example.org)."
+            ).format(user=written[:60])
+        )
+    )
+
+
+async def is_known(ctx: Context, user_key: str) -> bool:
+    """Whether the bot has seen this person (an id typed for someone it never saw is likely a typo)."""
+    platform, _sep, user_id = user_key.partition(":")
+    async with ctx.core.db.transaction() as session:
+        return await chats.get_user(session, platform, user_id) is not None
 
 
 async def _change(ctx: Context, action: str, table: str, user_key: str) -> list[Reply]:
@@ -173,8 +244,11 @@ async def _change(ctx: Context, action: str, table: str, user_key: str) -> list[
         if changed:
             subject = f"{table} {user_key}"
             await audit.record(session, ctx.user, f"secretary.{action}", subject, at=ctx.core.clock.now())
+            with use_locale(await language_of(session, user_key, ctx.core.config.default_language)):
+                notice = _secretary_notice(ctx, action, table)
+            about = {"what": "secretary", "table": table}
+            await ctx.tell(session, user_key, notice, about=about, owner=ctx.user)
         name = await describe_user(session, user_key)
-        language = await language_of(session, user_key, ctx.core.config.default_language)
     label = table_label(load_knowledge().tables[table])
     if not changed:
         unchanged = (
@@ -188,9 +262,14 @@ async def _change(ctx: Context, action: str, table: str, user_key: str) -> list[
         if action == "add"
         else _("{user} is no longer secretary of {table}.")
     )
-    with use_locale(language):
-        notice = _secretary_notice(ctx, action, table)
-    return [ctx.reply(esc(done.format(user=name, table=label))), ctx.send_to_user(user_key, notice)]
+    text = esc(done.format(user=name, table=label))
+    if action == "add" and not await is_known(ctx, user_key):
+        text += "\n" + esc(
+            _(
+                "Warning: I have never seen {user}. Check the id: I can only reach them once they write to me."
+            ).format(user=user_key)
+        )
+    return [ctx.reply(text)]
 
 
 def _secretary_notice(ctx: Context, action: str, table: str) -> str:

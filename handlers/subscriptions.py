@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from handlers.basics import command_text, table_label
 from handlers.context import Context
-from handlers.dates import format_clock, format_when, parse_zone, zone_name
+from handlers.dates import format_clock, format_when, zone_name
 from handlers.errors import UserError
 from handlers.i18n import N_, _
 from handlers.knowledge import TABLE_CODES, load_knowledge
@@ -16,6 +16,7 @@ from handlers.markup import bold, esc
 from handlers.meetings import read_table
 from handlers.message import Button, Reply
 from handlers.registry import Registry
+from handlers.zones import match_zone, place_of, several_zones, unknown_zone
 from storage import audit, subscriptions
 
 registry = Registry()
@@ -101,7 +102,9 @@ async def unsubscribe(ctx: Context) -> Reply:
     return ctx.reply(esc(_("Done: this chat will no longer receive {table}'s reminders.").format(table=table)))
 
 
-@registry.command("timezone", "zona", help=N_("Set the chat's time zone"), args=N_("America/Bogota"))
+@registry.command(
+    "timezone", "zona", help=N_("Set the chat's time zone"), args=N_("city, country or zone")
+)
 async def timezone(ctx: Context) -> Reply:
     now = ctx.core.clock.now()
     if not ctx.args.strip():
@@ -110,11 +113,17 @@ async def timezone(ctx: Context) -> Reply:
         )
         example = _("To change it: {command}").format(command=command_text(ctx, "timezone", "America/Santiago"))
         return ctx.reply(esc(text) + "\n" + esc(example))
-    if len(ctx.args.split()) > 1:
-        raise UserError(esc(_("Give one time zone, e.g. {command}").format(
-            command=command_text(ctx, "timezone", "America/Bogota")
-        )))
-    zone = parse_zone(ctx.args)
+    await ctx.require_group_settings()
+    found = match_zone(ctx.args)
+    if found.choices:
+        buttons = tuple(
+            tuple(Button(place_of(z, ctx.lang), command_text(ctx, "timezone", z)) for z in found.choices[i : i + 2])
+            for i in range(0, len(found.choices), 2)
+        )
+        return ctx.reply(esc(several_zones(ctx.args, found.choices)), buttons=buttons)
+    if found.zone is None:
+        raise UserError(esc(unknown_zone(ctx.args)))
+    zone = found.zone
     await ctx.set_timezone(zone)
     text = _("Done: times in this chat are now shown in {zone} ({name}). It is {when}.").format(
         zone=zone, name=zone_name(zone), when=format_when(now, zone)

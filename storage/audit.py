@@ -24,7 +24,7 @@ class AuditEntry(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     actor: Mapped[str] = mapped_column(String(255))
     action: Mapped[str] = mapped_column(String(64))
-    subject: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(Text)
     details: Mapped[str] = mapped_column(Text, default="")
 
 
@@ -39,7 +39,7 @@ async def record(
 ) -> None:
     """Log one action (``actor`` is a platform key such as ``telegram:123``)."""
     session.add(
-        AuditEntry(at=at or utcnow(), actor=actor, action=action, subject=subject[:255], details=details)
+        AuditEntry(at=at or utcnow(), actor=actor, action=action, subject=subject, details=details)
     )
     await session.flush()
 

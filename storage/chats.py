@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from collections.abc import Collection
+from datetime import datetime
+
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Chat, SeenUser, utcnow
@@ -48,16 +51,27 @@ async def record_user(
     name: str | None,
     language: str | None,
     private_chat_id: str | None,
+    at: datetime | None = None,
 ) -> SeenUser:
+    """Store what the platform says of a person now. A @username names one person at a time:
+    sent by someone else now, it is taken from whoever had it; not sent, the person has none."""
     user = await get_user(session, platform, user_id)
     if user is None:
         user = SeenUser(platform=platform, user_id=user_id)
         session.add(user)
-    user.username = username.lstrip("@").lower() if username else user.username
+    current = username.lstrip("@").lower() if username else None
+    if current is not None and current != user.username:
+        await session.execute(
+            update(SeenUser)
+            .where(SeenUser.platform == platform, SeenUser.username == current, SeenUser.user_id != user_id)
+            .values(username=None)
+            .execution_options(synchronize_session=False)
+        )
+    user.username = current
     user.name = name or user.name
     user.language = language or user.language
     user.private_chat_id = private_chat_id or user.private_chat_id
-    user.seen_at = utcnow()
+    user.seen_at = at or utcnow()
     await session.flush()
     return user
 
@@ -65,6 +79,12 @@ async def record_user(
 async def get_user(session: AsyncSession, platform: str, user_id: str) -> SeenUser | None:
     return await session.scalar(
         select(SeenUser).where(SeenUser.platform == platform, SeenUser.user_id == user_id)
+    )
+
+
+async def get_users(session: AsyncSession, platform: str, user_ids: Collection[str]) -> list[SeenUser]:
+    return list(
+        await session.scalars(select(SeenUser).where(SeenUser.platform == platform, SeenUser.user_id.in_(list(user_ids))))
     )
 
 

@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+PLANNED = "planned"
+"""``session.info`` flag: this transaction planned something for the outbox."""
+
+
+def mark_planned(session: AsyncSession) -> None:
+    """Say that ``session``'s transaction planned a message: once it commits, the outbox is woken."""
+    session.info[PLANNED] = True
+
+
+MIGRATION_LOCK = 0x67636D6D
+"""A PostgreSQL advisory lock (per transaction) around the upgrade: two processes migrating a
+fresh database at once would otherwise both create the same tables and one would fail."""
 
 
 def alembic_config(url: str) -> Config:
@@ -41,12 +55,18 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.on_planned: list[Callable[[], None]] = []
+        """Called after a commit that planned something (:func:`mark_planned`): the outbox's wake-up."""
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on error."""
-        async with self._sessions() as session, session.begin():
-            yield session
+        async with self._sessions() as session:
+            async with session.begin():
+                yield session
+            if session.info.pop(PLANNED, False):
+                for callback in self.on_planned:
+                    callback()
 
     async def migrate(self) -> None:
         """Bring the schema to every head revision (feature migrations branch from the core)."""
@@ -57,7 +77,25 @@ class Database:
             command.upgrade(cfg, "heads")
 
         async with self.engine.begin() as connection:
+            if not self.is_sqlite:  # processes starting together take turns (see MIGRATION_LOCK)
+                await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             await connection.run_sync(upgrade)
+
+    async def pending_migrations(self) -> list[str]:
+        """The revisions not applied yet (empty: the schema is current)."""
+
+        def pending(connection: Connection) -> list[str]:
+            scripts = ScriptDirectory.from_config(alembic_config(self.url))
+            applied = set(MigrationContext.configure(connection).get_current_heads())
+            heads = scripts.get_heads()
+            if set(heads) <= applied:
+                return []
+            done = {rev.revision for rev in scripts.iterate_revisions(list(applied), "base")} if applied else set()
+            todo = {rev.revision for rev in scripts.iterate_revisions(heads, "base")} - done
+            return sorted(todo)
+
+        async with self.engine.connect() as connection:
+            return await connection.run_sync(pending)
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -6,7 +6,8 @@ planning it twice is harmless. When it falls due it is *expanded*, in one transa
 :class:`DeliveryRecord` per recipient, unique per (notice, recipient): the unique key of the brief,
 (what, occurrence, chat). A delivery is sent at most once by the claim protocol of
 :mod:`bot.delivery`: ``pending|retry -> sending`` (committed) -> send -> ``sent|retry|blocked|failed``
-(committed right after the platform answers).
+(committed right after the platform answers). Planning something to send (a notice, a draft
+confirmed) marks the transaction (:func:`storage.db.mark_planned`): its commit wakes the sender.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
     and_,
     exists,
@@ -34,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from storage.db import mark_planned
 from storage.models import Base, utcnow
 
 # notice statuses (DRAFT: a broadcast awaiting confirmation; EXPANDED: its deliveries exist)
@@ -45,7 +48,7 @@ OPEN: tuple[str, ...] = (PENDING, SENDING, RETRY)
 WAITING: tuple[str, ...] = (PENDING, RETRY)
 """Delivery statuses the sender may claim."""
 
-NEVER_EXPIRE: tuple[str, ...] = ("recur",)
+NEVER_EXPIRE: tuple[str, ...] = ("recur", "pledge-chase", "pledge-close")
 """Notice kinds that are internal work, done however late."""
 
 
@@ -89,7 +92,7 @@ class DeliveryRecord(Base):
     claimed_at: Mapped[datetime | None] = mapped_column()
     sent_at: Mapped[datetime | None] = mapped_column()
     message_id: Mapped[str | None] = mapped_column(String(64))
-    error: Mapped[str] = mapped_column(String(500), default="")
+    error: Mapped[str] = mapped_column(Text, default="")
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,43 @@ async def ensure_notice(
     notice.meeting_id, notice.table_code, notice.owner = meeting_id, table_code, owner
     notice.payload = dict(payload or {})
     await session.flush()
+    if status != DRAFT:
+        mark_planned(session)
     return notice
+
+
+async def plan_each(
+    session: AsyncSession,
+    planned: list[tuple[dict[str, Any], Recipient]],
+    due_at: datetime,
+    *,
+    inactive: Collection[str] = (),
+) -> list[str]:
+    """Many notices with one delivery each, already expanded, in a few statements: each
+    ``(notice values, recipient)`` whose ``key`` is new. Returns the keys planned (the others
+    were planned before)."""
+    keys = [values["key"] for values, _recipient in planned]
+    existing = set(await session.scalars(select(Notice.key).where(Notice.key.in_(keys)))) if keys else set()
+    new = [(values, recipient) for values, recipient in planned if values["key"] not in existing]
+    if not new:
+        return []
+    rows = [
+        {"status": EXPANDED, "due_at": due_at, "reported": False, "created_at": utcnow(), **values}
+        for values, _recipient in new
+    ]
+    inserted = await session.execute(insert(Notice).returning(Notice.id, Notice.key), rows)
+    ids = {key: notice_id for notice_id, key in inserted}
+    await session.execute(insert(DeliveryRecord), [
+        {
+            "notice_id": ids[values["key"]], "recipient": recipient.key, "platform": recipient.platform,
+            "chat_id": recipient.chat_id, "user_id": recipient.user_id, "language": recipient.language,
+            "status": BLOCKED if recipient.key in inactive else PENDING,
+            "error": "chat inactive" if recipient.key in inactive else "", "attempts": 0, "next_attempt_at": due_at,
+        }
+        for values, recipient in new
+    ])
+    mark_planned(session)
+    return [values["key"] for values, _recipient in new]
 
 
 async def get_notice(session: AsyncSession, notice_id: int) -> Notice | None:
@@ -188,6 +227,8 @@ async def set_status_if(session: AsyncSession, notice_id: int, expected: str, st
         .values(status=status, **values)
         .execution_options(synchronize_session=False)
     )
+    if status == PENDING and result.rowcount == 1:
+        mark_planned(session)
     return result.rowcount == 1
 
 

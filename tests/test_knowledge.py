@@ -159,3 +159,10 @@ def test_parse_table_code(text: str, code: str) -> None:
 )
 def test_parse_table_code_rejects(text: str) -> None:
     assert parse_table_code(text) is None
+
+
+def test_every_objective_says_what_states_commit_to_in_both_languages() -> None:
+    for number, objective in load_knowledge().objectives.items():
+        assert objective.commitments("en") and objective.commitments("es"), number
+        assert objective.commitments("en") != objective.commitments("es"), number
+        assert "73/195" in objective.commitments_source, number

@@ -13,25 +13,31 @@ import io
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from functools import partial
 from typing import Any
 from uuid import uuid4
 
 from nio import (
+    DownloadResponse,
     InviteInfo,
     JoinResponse,
     LocalProtocolError,
     MatrixRoom,
     MegolmEvent,
     MessageDirection,
+    RoomEncryptedFile,
     RoomGetEventResponse,
+    RoomGetStateResponse,
     RoomMessagesResponse,
+    RoomMessageFile,
     RoomMessageText,
     RoomSendResponse,
     SyncError,
     SyncResponse,
     UploadResponse,
 )
+from nio.crypto import decrypt_attachment
 from nio.exceptions import EncryptionError
 
 from bot.adapters.base import Delivery, Hub, Status
@@ -45,9 +51,9 @@ from bot.adapters.matrix_events import (
     thread_root,
 )
 from bot.adapters.matrix_queues import Batch, Checkpoints, RoomQueues
-from bot.adapters.matrix_render import file_message, notice
+from bot.adapters.matrix_render import file_message, notices
 from bot.adapters.matrix_retry import NETWORK_ERRORS, Backoff, persist, rate_limited, server_error
-from bot.adapters.matrix_rooms import DirectRooms, invitation_allowed, inviter
+from bot.adapters.matrix_rooms import DirectRooms, invitation_allowed, inviter, room_creators
 from bot.adapters.matrix_session import (
     NEXT_BATCH,
     MatrixLoginError,
@@ -80,6 +86,8 @@ REMEMBERED = 2000
 """How many recent events the adapter remembers (askers, threads, answered ids, undecryptable)."""
 DRAIN_SECONDS = 10.0
 UNKNOWN_ROOM_WAIT = 5.0
+MAX_DOCUMENT = 5_000_000
+"""Files sent to the bot larger than this are not downloaded (the core answers that the file is empty)."""
 """How long a send to a room missing from our state waits for a sync (a room just joined)."""
 
 
@@ -93,8 +101,9 @@ class MatrixAdapter:
         *,
         send_patience: float = 300.0,
     ) -> None:
-        """``send_patience``: how long a reply waits for an unreachable or rate-limiting
-        homeserver before it is reported as ``Status.RETRY``."""
+        """``send_patience``: how long a send waits for the first sync, and joins and direct
+        rooms for an unreachable or rate-limiting homeserver. A message itself is sent once and
+        a failure mapped to a :class:`Status`; the sender (:mod:`bot.delivery`) retries."""
         self.settings = settings
         self.store = SessionStore(db)
         self.client = make_client(settings)
@@ -111,6 +120,7 @@ class MatrixAdapter:
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._sent: OrderedDict[str, None] = OrderedDict()
         self._threads: OrderedDict[str, str] = OrderedDict()
+        self._room_creators: dict[str, frozenset[str]] = {}
         self._undecrypted: OrderedDict[str, MegolmEvent] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -217,6 +227,11 @@ class MatrixAdapter:
             self._synced.notify_all()
 
     def _take(self, room: MatrixRoom, event: object, batch: Batch | None) -> None:
+        if isinstance(event, (RoomMessageFile, RoomEncryptedFile)) and is_direct(room):
+            if event.sender != self.client.user_id and event.event_id not in self._seen:
+                _remember(self._seen, event.event_id, None)
+                self._queues.put(room.room_id, partial(self._document, room, event), batch)
+            return
         message = self._message(room, event)
         if message is not None:
             self._queues.put(room.room_id, partial(self._dispatch, message), batch)
@@ -245,9 +260,50 @@ class MatrixAdapter:
                 _remember(self._threads, event.event_id, root)
         return message
 
+    async def _document(self, room: MatrixRoom, event: RoomMessageFile | RoomEncryptedFile) -> None:
+        """A file sent to the bot in a direct room, downloaded (and decrypted) for the core."""
+        content = event.source.get("content") or {}
+        info = content.get("info") or {}
+        size = info.get("size") or 0
+        data = b""
+        if size <= MAX_DOCUMENT:
+            try:
+                response = await persist(partial(self.client.download, event.url), patience=30)
+            except NETWORK_ERRORS:
+                log.warning("could not download file %s from %s", event.event_id, event.sender)
+                return
+            if not isinstance(response, DownloadResponse):
+                log.warning("could not download file %s: %s", event.event_id, response)
+                return
+            data = response.body
+            if isinstance(event, RoomEncryptedFile):
+                data = decrypt_attachment(data, event.key["k"], event.hashes["sha256"], event.iv)
+        sender = User(PLATFORM, event.sender, name=room.user_name(event.sender) or event.sender, username=event.sender)
+        filename = str(content.get("filename") or event.body or "file")
+        attachment = Attachment(filename, data, str(info.get("mimetype") or ""))
+        await self._dispatch(
+            Message(Address(PLATFORM, chat_id=room.room_id), sender, "", private=True,
+                    message_id=event.event_id, attachment=attachment)
+        )
+
     async def _dispatch(self, message: Message) -> None:
         assert self._hub is not None
+        if message.chat_admin is False and message.chat.chat_id:
+            creators = await self._creators(message.chat.chat_id)
+            message = replace(message, chat_admin=message.sender.id in creators)
         await self._hub.dispatch(message)
+
+    async def _creators(self, room_id: str) -> frozenset[str]:
+        """The room's creators (not in its power levels from room version 12), asked once per room."""
+        if room_id not in self._room_creators:
+            try:
+                response = await self.client.room_get_state(room_id)
+            except NETWORK_ERRORS:
+                return frozenset()
+            if not isinstance(response, RoomGetStateResponse):
+                return frozenset()
+            self._room_creators[room_id] = room_creators(response.events)
+        return self._room_creators[room_id]
 
     async def _fill_gap(self, room: MatrixRoom, prev_batch: str, since: str) -> None:
         """Handle the events a limited sync left out: ``/messages`` back from the timeline's
@@ -368,7 +424,7 @@ class MatrixAdapter:
         if to is None:
             return Delivery(Status.FAILED, error="no address")
         if not await self._wait_ready():
-            return Delivery(Status.RETRY, retry_after=5.0, error="not connected to the homeserver yet")
+            return Delivery(Status.RETRY, error="not connected to the homeserver yet")
         room_id = to.chat_id or (await self.direct.room_for(to.user_id) if to.user_id else None)
         if room_id is None:
             return Delivery(Status.FAILED, error=f"no direct room with {to.user_id}")
@@ -379,43 +435,45 @@ class MatrixAdapter:
         asker = self._askers.get(reply.reply_to or "")
         delivery = Delivery(Status.SENT)
         if reply.html.strip() or reply.buttons:
-            content = notice(
+            for part, content in enumerate(notices(
                 reply,
                 self._is_command,
                 in_reply_to=reply.reply_to,
                 thread=self._threads.get(reply.reply_to or ""),
                 mention=asker.id if asker and group else None,
-            )
-            delivery = await self._send_event(room_id, content)
+            )):
+                # one transaction id per part: a retry re-sends only what the homeserver lacks
+                key = f"{reply.key}.{part}" if reply.key else None
+                delivery = await self._send_event(room_id, content, key)
+                if delivery.status is not Status.SENT:
+                    break
         if reply.attachment is not None and delivery.status is Status.SENT:
-            delivery = await self._send_file(room, reply.attachment)
+            delivery = await self._send_file(room, reply.attachment, reply.key)
+        if reply.image is not None and delivery.status is Status.SENT:
+            delivery = await self._send_file(room, reply.image, f"{reply.key}-image" if reply.key else None, "m.image")
         if reply.private_start and group and delivery.status is Status.SENT:
             self._spawn(self._start_private(room_id, reply.reply_to, reply.private_start))
         return delivery
 
-    async def _send_event(self, room_id: str, content: dict[str, Any]) -> Delivery:
-        """One ``m.room.message``, retried under one transaction id (never sent twice)."""
-        tx_id = str(uuid4())
+    async def _send_event(self, room_id: str, content: dict[str, Any], key: str | None) -> Delivery:
+        """One ``m.room.message``, one attempt (the sender of :mod:`bot.delivery` retries).
+
+        ``key`` (the outbox's delivery) is the transaction id, so the homeserver takes a retry of
+        a message it had already accepted as the same message, also after a restart."""
         try:
-            response = await persist(
-                partial(
-                    self.client.room_send,
-                    room_id,
-                    "m.room.message",
-                    content,
-                    tx_id=tx_id,
-                    ignore_unverified_devices=True,
-                ),
-                patience=self.send_patience,
+            response = await self.client.room_send(
+                room_id, "m.room.message", content, tx_id=key or str(uuid4()), ignore_unverified_devices=True
             )
         except NETWORK_ERRORS as error:
-            return Delivery(Status.RETRY, retry_after=5.0, error=f"homeserver unreachable: {error!r}")
+            return Delivery(Status.RETRY, error=f"homeserver unreachable: {error!r}")
         if isinstance(response, RoomSendResponse):
             _remember(self._sent, response.event_id, None)
             return Delivery(Status.SENT, message_id=response.event_id)
         return _failure(response)
 
-    async def _send_file(self, room: MatrixRoom, attachment: Attachment) -> Delivery:
+    async def _send_file(
+        self, room: MatrixRoom, attachment: Attachment, key: str | None, msgtype: str = "m.file"
+    ) -> Delivery:
         keys: dict[str, Any] | None = None
 
         async def upload() -> object:
@@ -430,12 +488,13 @@ class MatrixAdapter:
             return response
 
         try:
-            response = await persist(upload, patience=self.send_patience)
+            response = await upload()
         except NETWORK_ERRORS as error:
-            return Delivery(Status.RETRY, retry_after=5.0, error=f"homeserver unreachable: {error!r}")
+            return Delivery(Status.RETRY, error=f"homeserver unreachable: {error!r}")
         if not isinstance(response, UploadResponse):
             return _failure(response)
-        return await self._send_event(room.room_id, file_message(attachment, response.content_uri, keys))
+        content = file_message(attachment, response.content_uri, keys, msgtype)
+        return await self._send_event(room.room_id, content, f"{key}-file" if key else None)
 
     async def _start_private(self, room_id: str, question: str | None, command: str) -> None:
         """Asked in a group, continue in private: open the direct room with the asker and
@@ -541,7 +600,7 @@ def _failure(response: object) -> Delivery:
     if code == "M_FORBIDDEN":
         return Delivery(Status.BLOCKED, error=message)
     if server_error(response):
-        return Delivery(Status.RETRY, retry_after=5.0, error=message)
+        return Delivery(Status.RETRY, error=message)
     return Delivery(Status.FAILED, error=message)
 
 

@@ -94,6 +94,7 @@ def incoming(event: RoomMessageText, room: MatrixRoom, me: Me, is_command: Calla
         private=private,
         message_id=event.event_id,
         chat_title=None if private else room.display_name,
+        chat_admin=not private and room.power_levels.can_user_send_state(event.sender, "m.room.name"),
     )
 
 

@@ -1,4 +1,6 @@
-"""Waiting out a homeserver that is down or rate-limiting us."""
+"""Waiting out a homeserver that is down or rate-limiting us, for the adapter's own requests
+(sync, joins, keys, direct rooms). Messages are not retried here: a send makes one attempt and
+the sender's retry policy (:mod:`bot.delivery`) decides what follows."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import quote
 
 from nio import (
@@ -146,3 +147,15 @@ def _direct_map(status: int, body: bytes) -> dict[str, list[str]]:
     if not isinstance(content, dict):
         return {}
     return {user: list(rooms) for user, rooms in content.items() if isinstance(rooms, list)}
+
+
+def room_creators(state: list[dict[str, Any]]) -> frozenset[str]:
+    """Who created a room, from its state: the ``m.room.create`` sender (and, from room version 12,
+    its ``additional_creators``), who outrank everyone without being listed in the power levels."""
+    creators: set[str] = set()
+    for event in state:
+        if isinstance(event, dict) and event.get("type") == "m.room.create":
+            content = event.get("content") or {}
+            found = [event.get("sender"), content.get("creator"), *(content.get("additional_creators") or [])]
+            creators.update(c for c in found if isinstance(c, str))
+    return frozenset(creators)

@@ -4,13 +4,14 @@ Private chats: every text message goes to the core. Groups: only what is address
 bot — a command (``/objetivo@GcmBot 10``, not one for ``@OtherBot``), a message that mentions
 the bot (the mention is removed), a reply to one of the bot's messages, or a press on one of
 its buttons. Replies are Telegram HTML, split under the 4,096-character limit, with inline
-keyboards; flood limits, retries and failures are handled here so the core never sees them.
+keyboards. Sending paces itself to Telegram's flood limits and makes one attempt: the answer
+(sent, retry after N seconds, blocked, failed) is mapped to a :class:`Status`, and the sender
+(:mod:`bot.delivery`) decides whether to try again.
 """
 
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 import re
 import secrets
@@ -24,6 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+from cachetools import LRUCache
 from telegram import (
     BotCommand,
     BotCommandScopeAllGroupChats,
@@ -63,13 +65,16 @@ from bot.adapters.base import Delivery, Hub, Status
 from bot.config import Settings
 from handlers.core import fold
 from handlers.i18n import LANGUAGES, _, normalize_language, use_locale
-from handlers.message import Address, Message, Reply, User
+from handlers.markup import split_html, utf16_len
+from handlers.message import Address, Attachment, Message, Reply, User
 from handlers.registry import Command
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
 MAX_TEXT = 4096
+MAX_DOCUMENT = 5_000_000
+"""Files larger than this are not downloaded (the core answers that the file is empty)."""
 MAX_CALLBACK_DATA = 64
 ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY)
 STALE_GROUP_MESSAGE = timedelta(hours=1)
@@ -81,10 +86,10 @@ FLOOD_LIMITS = {
     "group_time_period": 60,
 }
 """Telegram's limits: 30 messages a second in all, 20 a minute in one group."""
-RATE_LIMIT_RETRIES = 3
+PARTS_REMEMBERED = 10_000
+"""Replies waiting for a retry whose first parts went out (remembered to skip them)."""
 RUNNING_UPDATES = 16
 """Updates of different chats answered at the same time."""
-NETWORK_ATTEMPTS = 3
 
 _ADDRESSED_COMMAND = re.compile(r"^/(\w+)(?:@(\w+))?")
 _TELEGRAM_COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
@@ -109,8 +114,8 @@ class TelegramAdapter:
         flood_limits: bool = True,
         retry_delay: float = 1.0,
     ) -> None:
-        """``flood_limits=False`` keeps the 429 retries but not Telegram's rate bounds (benchmarks);
-        ``retry_delay`` is the first back-off after a network error or 5xx (doubled each time)."""
+        """``flood_limits=False`` drops the pacing to Telegram's rate bounds (benchmarks);
+        ``retry_delay`` is the first pause while the Bot API server is unreachable at start."""
         if not settings.telegram_token:
             raise ValueError("TELEGRAM_TOKEN is not set")
         self.settings = settings
@@ -118,6 +123,8 @@ class TelegramAdapter:
         self.started = asyncio.Event()
         self.webhook_secret = settings.telegram_webhook_secret or secrets.token_urlsafe(32)
         self._callbacks = CallbackData()
+        self._parts_sent: LRUCache[str, int] = LRUCache(PARTS_REMEMBERED)
+        """How many parts of a reply (by ``key``) Telegram accepted before a retryable failure."""
         self._hub: Hub | None = None
         self.application = _build_application(settings, flood_limits)
         self.application.add_handler(TypeHandler(Update, self._on_update))
@@ -198,6 +205,8 @@ class TelegramAdapter:
     async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.callback_query is not None:
             message = await self._pressed(update)
+        elif update.message is not None and update.message.document is not None:
+            message = await self._document(update.message)
         elif update.message is not None:
             message = self._received(update.message)
         else:
@@ -224,6 +233,24 @@ class TelegramAdapter:
             private=private,
             message_id=str(msg.message_id),
             chat_title=msg.chat.title,
+        )
+
+    async def _document(self, msg: TgMessage) -> Message | None:
+        """A file sent to the bot in a private chat (in groups, files are the members' own)."""
+        sender, document = msg.from_user, msg.document
+        if sender is None or sender.is_bot or document is None or msg.chat.type != ChatType.PRIVATE:
+            return None
+        if (document.file_size or 0) > MAX_DOCUMENT:
+            content = b""
+        else:
+            content = bytes(await (await document.get_file()).download_as_bytearray())
+        return Message(
+            chat=Address(PLATFORM, chat_id=str(msg.chat.id)),
+            sender=_user(sender),
+            text=msg.caption or "",
+            private=True,
+            message_id=str(msg.message_id),
+            attachment=Attachment(document.file_name or "file", content, document.mime_type or ""),
         )
 
     def _text_for_bot(self, msg: TgMessage, private: bool) -> str | None:
@@ -289,7 +316,16 @@ class TelegramAdapter:
     # sending -----------------------------------------------------------------
 
     async def send(self, reply: Reply) -> Delivery:
-        """Send one reply (several messages when it is long); never raises for Telegram errors."""
+        """Send one reply (several messages when it is long); never raises for Telegram errors.
+
+        A reply sent again under the same ``key`` after ``Status.RETRY`` goes on from the part
+        that failed: the parts Telegram accepted are not sent twice."""
+        delivery = await self._attempt(reply)
+        if reply.key and delivery.status is not Status.RETRY:
+            self._parts_sent.pop(reply.key, None)
+        return delivery
+
+    async def _attempt(self, reply: Reply) -> Delivery:
         to = reply.to
         if to is None or to.platform != PLATFORM or not (to.chat_id or to.user_id):
             return Delivery(Status.FAILED, error=f"not a Telegram address: {to}")
@@ -308,7 +344,7 @@ class TelegramAdapter:
             log.warning("Telegram rejected a message to %s: %s", to, error.message)
             return Delivery(Status.FAILED, error=error.message)
         except NetworkError as error:
-            return Delivery(Status.RETRY, retry_after=self.retry_delay, error=error.message)
+            return Delivery(Status.RETRY, error=error.message)
         except (TelegramError, ValueError, RuntimeError) as error:
             log.exception("could not send to %s", to)
             return Delivery(Status.FAILED, error=str(error))
@@ -321,11 +357,13 @@ class TelegramAdapter:
         bot = self.application.bot
         html_options = {"parse_mode": ParseMode.HTML, "link_preview_options": _NO_PREVIEW}
         calls: list[Sending] = [
-            partial(bot.send_message, chat_id, part, **html_options) for part in split_html(reply.html)
+            partial(bot.send_message, chat_id, part, **html_options) for part in split_html(reply.html, MAX_TEXT)
         ]
         if reply.attachment is not None:
             attachment = reply.attachment
             calls.append(partial(bot.send_document, chat_id, attachment.content, filename=attachment.filename))
+        if reply.image is not None:
+            calls.append(partial(bot.send_photo, chat_id, reply.image.content, filename=reply.image.filename))
         keyboard = await self._keyboard(reply, chat_id)
         threaded = (
             ReplyParameters(int(reply.reply_to), allow_sending_without_reply=True)
@@ -333,33 +371,17 @@ class TelegramAdapter:
             else None
         )
         sent = None
-        for index, call in enumerate(calls):
+        done = self._parts_sent.get(reply.key, 0) if reply.key else 0
+        for index, call in enumerate(calls[done:], start=done):
             extra: dict[str, Any] = {}
             if index == 0 and threaded is not None:
                 extra["reply_parameters"] = threaded
             if index == len(calls) - 1 and keyboard is not None:
                 extra["reply_markup"] = keyboard
-            sent = await self._retrying(call, **extra)
+            sent = await call(**extra)
+            if reply.key:
+                self._parts_sent[reply.key] = index + 1
         return sent.message_id if sent is not None else None
-
-    async def _retrying(self, call: Sending, **kwargs: Any) -> TgMessage:
-        """Network errors and 5xx retried with back-off (429s are the rate limiter's).
-
-        A timeout after Telegram has accepted a message makes it arrive twice; losing
-        answers would be worse."""
-        delay = self.retry_delay
-        for attempt in range(1, NETWORK_ATTEMPTS + 1):
-            try:
-                return await call(**kwargs)
-            except BadRequest:
-                raise
-            except NetworkError as error:
-                if attempt == NETWORK_ATTEMPTS:
-                    raise
-                log.warning("Telegram send failed (%s); retry %d in %.1f s", error, attempt, delay)
-                await asyncio.sleep(delay)
-                delay *= 2
-        raise AssertionError("unreachable")
 
     async def _keyboard(self, reply: Reply, chat_id: int) -> InlineKeyboardMarkup | None:
         rows = [
@@ -394,20 +416,32 @@ class TelegramAdapter:
 
 
 def _build_application(settings: Settings, flood_limits: bool) -> Application:
-    limits = FLOOD_LIMITS if flood_limits else {"overall_max_rate": 0, "group_max_rate": 0}
+    """PTB's application over our HTTP client, with :func:`pacing` unless ``flood_limits`` is off."""
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_token or "")
-        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES, **limits))
         .concurrent_updates(ChatOrderedProcessor())
         .job_queue(None)
         .request(AiohttpRequest(connections=32))
         .get_updates_request(AiohttpRequest(connections=1))
     )
+    if flood_limits:
+        builder = builder.rate_limiter(pacing())
     if settings.telegram_base_url:
         root = settings.telegram_base_url.rstrip("/")
         builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
     return builder.build()
+
+
+def pacing() -> AIORateLimiter:
+    """Every request waits its turn under Telegram's flood limits (:data:`FLOOD_LIMITS`).
+
+    PTB's ``AIORateLimiter`` is kept for its pacing alone: a broadcast to hundreds of chats goes
+    out at the 30 messages a second Telegram allows (``bench/broadcast.py``) instead of running
+    into 429s and waiting them out, and a group's 20 a minute are kept the same way. It retries
+    nothing (``max_retries=0``): a 429 that still happens becomes ``Status.RETRY`` with Telegram's
+    ``retry_after``, and the sender's one retry policy takes it from there."""
+    return AIORateLimiter(max_retries=0, **FLOOD_LIMITS)
 
 
 class ChatOrderedProcessor(BaseUpdateProcessor):
@@ -549,72 +583,6 @@ def bot_commands(commands: Sequence[Command], language: str) -> list[BotCommand]
             names.add(name)
             menu.append(BotCommand(name, _(command.help)[:256]))
     return menu[:100]
-
-
-_PIECE = re.compile(r"<[^>]*>|&(?:#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z]+);|[^<&]|[<&]", re.S)
-_OPEN_OR_CLOSE = re.compile(r"<(/?)([A-Za-z][\w-]*)[^>]*>")
-_EMPTY_ELEMENT = re.compile(r"<([A-Za-z][\w-]*)[^>]*></\1>")
-"""What a cut right after an opening tag (or right before a closing one) leaves."""
-
-
-def visible_length(markup: str) -> int:
-    """Length of the text Telegram shows for ``markup``, in UTF-16 units (its unit of count)."""
-    return _utf16_len(html.unescape(re.sub(r"<[^>]*>", "", markup)))
-
-
-def split_html(markup: str, limit: int = MAX_TEXT) -> list[str]:
-    """Messages of at most ``limit`` visible characters, cut at a paragraph, else a line,
-    else a space; never inside a tag or entity; tags open at a cut are closed and reopened."""
-    parts: list[str] = []
-    rest = markup.strip()
-    while visible_length(rest) > limit:
-        cut = _cut(rest, limit)
-        head, rest = rest[:cut].rstrip(), rest[cut:].lstrip()
-        still_open = _open_tags(head)
-        parts.append(head + "".join(f"</{name}>" for name, _tag in reversed(still_open)))
-        rest = "".join(tag for _name, tag in still_open) + rest
-    parts.append(rest)
-    parts = [_EMPTY_ELEMENT.sub("", part) for part in parts]
-    return [part for part in parts if visible_length(part.strip())]
-
-
-def _cut(markup: str, limit: int) -> int:
-    """Where to cut so the head shows at most ``limit`` characters."""
-    best: dict[str, int] = {}
-    shown = 0
-    previous = ""
-    for piece in _PIECE.finditer(markup):
-        text = piece.group()
-        if not text.startswith("<"):
-            size = _utf16_len(html.unescape(text))
-            if shown + size > limit:
-                break
-            shown += size
-            if text == "\n":
-                best["paragraph" if previous == "\n" else "line"] = piece.end()
-            elif text == " ":
-                best["space"] = piece.end()
-            previous = text
-        best["any"] = piece.end()
-    for kind in ("paragraph", "line", "space"):
-        if best.get(kind, 0) > best["any"] // 2:
-            return best[kind]
-    return best["any"]
-
-
-def _open_tags(markup: str) -> list[tuple[str, str]]:
-    stack: list[tuple[str, str]] = []
-    for match in _OPEN_OR_CLOSE.finditer(markup):
-        name = match.group(2).lower()
-        if not match.group(1):
-            stack.append((name, match.group()))
-        elif stack and stack[-1][0] == name:
-            stack.pop()
-    return stack
-
-
-def _utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 def _without(text: str, entity: MessageEntity) -> str:

@@ -64,7 +64,7 @@ def test_run_without_a_platform_is_a_console_that_answers_piped_lines(tmp_path: 
 
 
 def test_sigterm_stops_the_bot_cleanly_even_while_it_waits_for_input(tmp_path: Path) -> None:
-    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'run.sqlite3'}"}
+    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'run.sqlite3'}", "LOG_LEVEL": "info"}
     env.pop("TELEGRAM_TOKEN", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "run"],

@@ -41,6 +41,7 @@ T = TypeVar("T")
 MAX_MESSAGE_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
 MAX_CALLBACK_DATA = 64
+IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"RIFF", b"GIF8")
 SEND_METHODS = frozenset({"sendmessage", "senddocument", "sendphoto", "copymessage", "forwardmessage"})
 OBJECT_PARAMS = frozenset(
     {
@@ -480,6 +481,22 @@ class FakeBot:
         self.inject({"message": message})
         return message
 
+    def document(self, user: dict[str, Any], filename: str, content: bytes, mimetype: str) -> dict[str, Any]:
+        """A user sends a file to the bot in their private chat; returns the message."""
+        chat = private_chat(user)
+        file_id = f"BQACAgEAAx{len(self.files) + 1:08d}"
+        self.files[file_id] = UploadedFile("document", filename, content, mimetype)
+        message: dict[str, Any] = {
+            "message_id": self._message_id(chat["id"]),
+            "from": user,
+            "chat": chat,
+            "date": int(time.time()),
+            "document": {"file_id": file_id, "file_unique_id": file_id[-10:], "file_name": filename,
+                         "mime_type": mimetype, "file_size": len(content)},
+        }
+        self.inject({"message": message})
+        return message
+
     def press(self, user: dict[str, Any], message: dict[str, Any], data: str) -> str:
         """A user presses the inline button with ``data`` under the bot's ``message``."""
         query_id = str(next(self._ids) * 7919 + self.id)
@@ -616,6 +633,7 @@ class FakeTelegram:
         self._condition = asyncio.Condition()
         app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._api)
+        app.router.add_get("/file/bot{token}/documents/{file_id}", self._file)
         app.router.add_post("/fake/bot{token}/{action}", self._control)
         app.router.add_get("/fake/bot{token}/{action}", self._control)
         self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=0.5)
@@ -669,6 +687,14 @@ class FakeTelegram:
         return value
 
     # -- HTTP ----------------------------------------------------------------------------
+
+    async def _file(self, request: web.Request) -> web.Response:
+        """A file's bytes, as Telegram serves what ``getFile`` named."""
+        bot = self.bots.get(request.match_info["token"])
+        upload = bot.files.get(request.match_info["file_id"]) if bot else None
+        if upload is None:
+            return web.Response(status=404)
+        return web.Response(body=upload.content, content_type=upload.content_type or "application/octet-stream")
 
     async def _api(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]
@@ -900,6 +926,40 @@ async def _send_document(
     if entities:
         message["caption_entities"] = entities
     return message
+
+
+async def _send_photo(
+    server: FakeTelegram, bot: FakeBot, params: dict[str, Any], files: dict[str, UploadedFile]
+) -> Any:
+    """Like Telegram: the photo must be an image it can read (PNG, JPEG, WebP, GIF); it answers
+    with the sizes it keeps (here the original only)."""
+    upload = files.get("photo")
+    if upload is None:
+        raise bad_request("there is no photo in the request")
+    if not upload.content.startswith(IMAGE_MAGIC):
+        raise bad_request("IMAGE_PROCESS_FAILED")
+    caption, entities = _formatted(params, "caption", MAX_CAPTION_LENGTH)
+    message = _new_message(bot, params)
+    file_id = f"AgACAgEAAx{len(bot.files) + 1:08d}"
+    bot.files[file_id] = upload
+    message["photo"] = [
+        {"file_id": file_id, "file_unique_id": f"AQAD{len(bot.files):06d}", "width": 800, "height": 450,
+         "file_size": len(upload.content)}
+    ]
+    if caption:
+        message["caption"] = caption
+    if entities:
+        message["caption_entities"] = entities
+    return message
+
+
+async def _get_file(server: FakeTelegram, bot: FakeBot, params: dict[str, Any], files: Any) -> Any:
+    file_id = str(params.get("file_id", ""))
+    upload = bot.files.get(file_id)
+    if upload is None:
+        raise bad_request("invalid file_id")
+    return {"file_id": file_id, "file_unique_id": file_id[-10:], "file_size": len(upload.content),
+            "file_path": f"documents/{file_id}"}
 
 
 async def _edit_message_text(server: FakeTelegram, bot: FakeBot, params: dict[str, Any], files: Any) -> Any:
@@ -1135,6 +1195,8 @@ _METHODS: dict[str, Callable[..., Any]] = {
     "getupdates": _get_updates,
     "sendmessage": _send_message,
     "senddocument": _send_document,
+    "sendphoto": _send_photo,
+    "getfile": _get_file,
     "editmessagetext": _edit_message_text,
     "answercallbackquery": _answer_callback_query,
     "setmycommands": _set_my_commands,

@@ -104,10 +104,25 @@ async def test_rate_limited_replies_wait_and_all_arrive(
 ) -> None:
     room = await group_room(member, bot, bystander)
     synapse.override_ratelimit(admin, bot.user_id, per_second=4, burst=1)
-    caplog.set_level(logging.INFO, logger="bot.adapters.matrix_retry")
+    caplog.set_level(logging.INFO, logger="bot.delivery")  # the sender's one retry policy waits
 
     asked = [await member.say(room, f"!objetivo {n}") for n in range(1, 7)]
     await member.until(lambda: all(member.replies_to(e) for e in asked))
 
     assert [in_reply_to(e) for e in member.from_user(bot.user_id, room)] == asked
     assert any("M_LIMIT_EXCEEDED" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_retried_outbox_message_is_one_matrix_event(member: Member, bot: Bot, bystander: Account) -> None:
+    """The outbox's delivery key is the transaction id: a retry of a message the homeserver had
+    accepted (its answer lost) is the same event, not a second one."""
+    assert bot.app is not None
+    room = await group_room(member, bot, bystander)
+    reply = Reply("Aviso que se reintenta.", to=Address("matrix", chat_id=room), key="gcmbot-delivery-7")
+
+    first = await bot.app.send_once(reply)
+    again = await bot.app.send_once(reply)
+    await member.reply_to(await member.say(room, "!objetivo 5"))  # later than both sends
+
+    assert first.status is again.status is Status.SENT and first.message_id == again.message_id
+    assert [e.body for e in member.from_user(bot.user_id, room)].count("Aviso que se reintenta.") == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -9,8 +10,8 @@ from nio import MatrixRoom, RoomMessageText
 
 from bot.adapters.matrix_events import Me, incoming, strip_mentions, strip_reply_fallback
 from bot.adapters.matrix_queues import Checkpoints
-from bot.adapters.matrix_render import bang_commands, html_lines, notice
-from bot.adapters.matrix_rooms import invitation_allowed
+from bot.adapters.matrix_render import MAX_CONTENT_BYTES, bang_commands, html_lines, notices
+from bot.adapters.matrix_rooms import invitation_allowed, room_creators
 from handlers.message import Button, Reply
 
 BOT = "@gcmbot:un.org"
@@ -30,12 +31,12 @@ def room(members: int) -> MatrixRoom:
     return matrix_room
 
 
-def event(body: str, **content: Any) -> RoomMessageText:
+def event(body: str, sender: str = "@member0:example.org", **content: Any) -> RoomMessageText:
     parsed = RoomMessageText.from_dict(
         {
             "type": "m.room.message",
             "event_id": "$question",
-            "sender": "@member0:example.org",
+            "sender": sender,
             "origin_server_ts": 1,
             "content": {"msgtype": "m.text", "body": body, **content},
         }
@@ -52,6 +53,26 @@ def test_group_commands_are_ours_and_chatter_is_not() -> None:
     assert message.chat.chat_id == "!room:un.org" and message.sender.key == "matrix:@member0:example.org"
     assert incoming(event("hola a todos"), group, ME, is_ours) is None
     assert incoming(event("!ban @spam:example.org"), group, ME, is_ours) is None
+
+
+def test_a_group_message_says_whether_its_sender_may_change_the_room_settings() -> None:
+    group = room(3)
+    group.power_levels.events["m.room.name"] = 50
+    group.power_levels.users["@member1:example.org"] = 50
+    member = incoming(event("!mesa 2"), group, ME, is_ours)
+    assert member is not None and member.chat_admin is False
+    moderator = incoming(event("!mesa 2", sender="@member1:example.org"), group, ME, is_ours)
+    assert moderator is not None and moderator.chat_admin is True
+
+
+def test_room_creators_outrank_the_power_levels() -> None:
+    """From room version 12 the creators are not listed in ``m.room.power_levels``."""
+    state = [
+        {"type": "m.room.create", "sender": "@ana:example.org", "content": {"additional_creators": ["@bea:example.org"]}},
+        {"type": "m.room.name", "sender": "@eve:example.org", "content": {"name": "x"}},
+    ]
+    assert room_creators(state) == {"@ana:example.org", "@bea:example.org"}
+    assert room_creators([{"type": "m.room.create", "sender": "@old:example.org", "content": {"creator": "@old:example.org"}}]) == {"@old:example.org"}
 
 
 def test_direct_rooms_take_everything() -> None:
@@ -141,7 +162,7 @@ def test_notice_content() -> None:
         "<b>Objetivo 10</b>\nVer <pre>a\nb</pre>",
         buttons=((Button("WT2 · Mesa 2", "/mesa WT2"), Button("10", "10")),),
     )
-    content = notice(reply, is_ours, in_reply_to="$question", mention="@member0:example.org")
+    content = notices(reply, is_ours, in_reply_to="$question", mention="@member0:example.org")[0]
     assert content["msgtype"] == "m.notice"
     assert content["body"] == "Objetivo 10\nVer a\nb\n\n!mesa WT2 — WT2 · Mesa 2\n10"
     assert content["formatted_body"] == (
@@ -150,6 +171,23 @@ def test_notice_content() -> None:
     assert content["m.relates_to"] == {"m.in_reply_to": {"event_id": "$question"}}
     assert content["m.mentions"] == {"user_ids": ["@member0:example.org"]}
     assert html_lines("a\nb") == "a<br>b"
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["• Red de apoyo migrante &amp; asociados (WT2)", "<b>😀 Организация</b> «𝒳» &lt;x&gt;", "x" * 300],
+)
+def test_a_long_reply_is_split_into_events_under_the_size_limit(line: str) -> None:
+    """240 pending requests made one 130 KB event; homeservers refuse events over 65,536 bytes."""
+    reply = Reply("\n".join(f"{n}. {line}" for n in range(2_000)))
+
+    contents = notices(reply, is_ours, in_reply_to="$question", mention="@member0:example.org")
+
+    assert len(contents) > 1
+    assert all(len(json.dumps(c).encode()) < MAX_CONTENT_BYTES for c in contents)
+    assert contents[0]["m.mentions"] == {"user_ids": ["@member0:example.org"]}
+    assert all(c["m.mentions"] == {} for c in contents[1:])
+    assert "\n".join(c["body"] for c in contents).count("\n") >= 1_999
 
 
 def test_allowed_servers() -> None:

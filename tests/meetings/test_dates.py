@@ -10,16 +10,15 @@ import pytest
 from handlers.dates import (
     add_months,
     duration,
-    find_zone,
     format_span,
     format_when,
     local_datetime,
     parse_date,
     parse_time,
-    parse_zone,
 )
 from handlers.errors import UserError
 from handlers.i18n import use_locale
+from handlers.zones import match_zone, parse_zone
 
 
 @pytest.mark.parametrize(
@@ -48,6 +47,10 @@ def test_times_are_24_hour() -> None:
     for bad in ("25:00", "15:60", "3pm", "quince"):
         with pytest.raises(UserError):
             parse_time(bad)
+
+
+def find_zone(text: str) -> str | None:
+    return match_zone(text).zone
 
 
 def test_zones_by_name_case_accent_and_city() -> None:

@@ -274,7 +274,7 @@ async def test_broadcast_to_everyone_needs_an_admin_and_reaches_every_chat_and_c
     await make_member(app, "fake:503", "Org C", ["WT1"], at=clock.now())
     assert "solo una persona administradora" in text_of(await console.ask("/difundir todas Hola", user_id="sec"))
     [preview] = await console.ask("/difundir todas Asamblea general el lunes", user_id="admin")
-    assert "a todas las mesas: 3 chats y 1 contactos" in text_of([preview])
+    assert "a todas las mesas: la recibirán 3 chats y 1 contacto de organización miembro" in text_of([preview])
     [[send, _discard]] = preview.buttons
     assert send.command.startswith("/difundir confirmar ")
     await console.ask(send.command, user_id="admin")
@@ -307,7 +307,7 @@ async def test_pledge_reminders_reach_chats_and_member_contacts_once_per_quarter
     await run_at(app, clock, april - timedelta(seconds=1))
     assert fake.sent == []
     next_due = await run_at(app, clock, april)
-    assert next_due == datetime(2027, 6, 15, 15, 0, tzinfo=UTC)
+    assert next_due == april + timedelta(days=7)  # the round's first follow-up (see tests/pledges)
     received = {key: fake.texts(key) for key in ("-1", "-2", "-3", "user:501", "502")}
     assert {key: len(texts) for key, texts in received.items()} == {"-1": 1, "-2": 1, "-3": 1, "user:501": 1, "502": 0}
     assert received["-1"][0].startswith("Informe de compromisos: abril de 2027")  # 502's private chat is "-1"

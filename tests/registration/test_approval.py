@@ -30,7 +30,7 @@ async def test_approval_reaches_the_contact_in_their_language(
     replies = await console.ask(f"/aprobar {requests['WT1']}", user_id="sec")
     assert "Aprobada: Migrant Voices ya es miembro de WT1." in text_of(to_user(replies, "sec"))
     [outcome] = to_user(replies, "john")
-    assert outcome.to is not None and outcome.to.user_id == "john"
+    assert outcome.to is not None and outcome.to.chat_id == "john"  # their private chat with the bot
     assert "Welcome! Migrant Voices is now a member of WT1 · Working Table 1" in text_of([outcome])
     assert "/organisation" in text_of([outcome])
     again = await console.ask(f"/approve {requests['WT1']}", user_id="sec")

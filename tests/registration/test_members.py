@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+import openpyxl
 
 from bot.adapters.console import ConsoleAdapter
 from bot.app import App
@@ -57,27 +59,31 @@ async def test_members_of_an_eighty_organisation_table_stay_readable(
     await run_wizard(console, "ana", ANSWERS_ES[:3] + ("2",) + ANSWERS_ES[4:])
     [reply] = await console.ask("/miembros", user_id="sec")
     lines = text_of([reply]).splitlines()
-    assert lines[1] == "80 organizaciones"
+    assert lines[1:3] == ["80 organizaciones", "Página 1 de 4"]
+    assert "1 solicitud pendiente: /pendientes" in text_of([reply])
+    assert commands(reply) == ["/miembros WT2 p2", "/exportar WT2"]
     members = [line for line in lines if line.startswith("• ")]
-    assert len(members) == 80 and all(len(line) < 160 for line in members)
+    while (more := [c for c in commands(reply) if c.startswith("/miembros")]):
+        [reply] = await console.ask(more[0], user_id="sec")
+        members += [line for line in text_of([reply]).splitlines() if line.startswith("• ")]
+    assert "Página 4 de 4" in text_of([reply])
+    assert len(members) == len(set(members)) == 80 and all(len(line) < 160 for line in members)
     assert (
         "• Organización Número 00 de Defensa de los Derechos de las Personas Migrantes (Antigua y Barbuda · sociedad civil)"
         in members
     )
-    assert "1 solicitud pendiente: /pendientes" in text_of([reply])
-    assert commands(reply) == ["/exportar WT2"]
 
 
-async def test_export_is_an_excel_friendly_csv(app: App, console: ConsoleAdapter, clock: FakeClock) -> None:
+async def test_export_is_an_excel_friendly_csv_on_request(app: App, console: ConsoleAdapter, clock: FakeClock) -> None:
     await console.ask("/secretaria agregar WT1 console:sec", user_id="admin")
     await run_wizard(console, "ana", ('=HYPERLINK("x") Fundación Ñandú',) + ANSWERS_ES[1:])
     await console.ask("/aprobar 1", user_id="sec")
-    [reply] = await console.ask("/exportar WT1", user_id="sec")
+    [reply] = await console.ask("/exportar WT1 csv", user_id="sec")
     attachment = reply.attachment
     assert attachment is not None and attachment.mimetype == "text/csv"
     assert attachment.filename == "WT1-miembros-2027-01-10.csv"
     assert attachment.content.startswith(b"\xef\xbb\xbf")
-    rows = list(csv.reader(io.StringIO(attachment.content.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(attachment.content.decode("utf-8-sig")), delimiter=";"))
     assert rows[0] == [
         "organización",
         "país",
@@ -165,8 +171,28 @@ async def test_forget_erases_personal_data_and_keeps_the_count(app: App, console
         "console:admin",
     }
     assert "No has registrado" in text_of(await console.ask("/olvidar sí", user_id="ana"))
-    [csv_reply] = await console.ask("/export WT1", user_id="admin")
+    [csv_reply] = await console.ask("/export WT1 csv", user_id="admin")
     assert (
         csv_reply.attachment is not None
         and "Red Migrante Sin Fronteras" in csv_reply.attachment.content.decode("utf-8-sig")
     )
+
+
+async def test_export_is_an_xlsx_by_default(app: App, console: ConsoleAdapter, clock: FakeClock) -> None:
+    """Issue 12 item 10: secretaries live in Excel; text stays text, times are times."""
+    await console.ask("/secretaria agregar WT1 console:sec", user_id="admin")
+    await run_wizard(console, "ana", ('=HYPERLINK("x") Fundación Ñandú',) + ANSWERS_ES[1:])
+    await console.ask("/aprobar 1", user_id="sec")
+    [reply] = await console.ask("/exportar WT1", user_id="sec")
+    attachment = reply.attachment
+    assert attachment is not None and attachment.filename == "WT1-miembros-2027-01-10.xlsx"
+    assert attachment.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    sheet = openpyxl.load_workbook(io.BytesIO(attachment.content)).active
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert rows[0][:3] == ["organización", "país", "tipo"]
+    assert rows[1][0] == '=HYPERLINK("x") Fundación Ñandú' and sheet["A2"].data_type == "s"
+    assert rows[1][1:6] == ["México", "Organización de personas migrantes o de la diáspora", "WT1", "Ana Pérez", "ana@example.org"]
+    assert rows[1][6] == datetime(2027, 1, 10, 7, 0)
+    assert [b.label for row in (await console.ask("/miembros WT1", user_id="sec"))[0].buttons for b in row] == [
+        "Exportar a Excel"
+    ]

@@ -71,3 +71,32 @@ async def test_privileged_commands_are_hidden_from_members_help(console: Console
     admin = text_of(await console.ask("/ayuda", user_id="admin"))
     assert "/registro" in member and "/aprobar" not in member and "/auditoria" not in member
     assert "/aprobar" in admin and "/secretaria" in admin and "/auditoria" in admin
+
+
+PRIVILEGED_SUBCOMMANDS = [
+    "/compromisos pedir WT1", "/pledges request all", "/compromisos informe WT1", "/pledges report all 2027-01",
+    "/compromisos seguimiento 7 14", "/pledges followups 3", "/exportar compromisos WT1", "/export pledges all",
+]
+"""Privileged words of commands that anyone may send alone (``/compromisos``, ``/exportar``)."""
+
+
+@pytest.mark.parametrize("text", PRIVILEGED_SUBCOMMANDS)
+async def test_privileged_subcommands_refuse_a_member(
+    console: ConsoleAdapter, caplog: pytest.LogCaptureFixture, text: str
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="handlers.context"):
+        replies = await console.ask(text, user_id="bob")
+    assert text_of(replies) in (refusal("es"), refusal("en"))
+    assert "refused" in caplog.text and "console:bob" in caplog.text
+
+
+@pytest.mark.parametrize("text", ["/pledges request all", "/compromisos informe todo", "/compromisos seguimiento 7"])
+async def test_pledge_admin_subcommands_refuse_a_secretary(console: ConsoleAdapter, text: str) -> None:
+    await console.ask("/secretaria agregar WT1 console:sec", user_id="admin")
+    assert text_of(await console.ask(text, user_id="sec")) in (refusal("es"), refusal("en"))
+
+
+async def test_a_pledge_file_from_a_member_is_refused(console: ConsoleAdapter, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "pledges.csv"
+    path.write_text("organisation,title,objectives\nRed,Albergues,10\n")
+    assert text_of(await console.ask(f":file {path}", user_id="bob")) == refusal("es")

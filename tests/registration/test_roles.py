@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from bot.adapters.console import ConsoleAdapter
 from bot.app import App
+from handlers.markup import plain
 from handlers.message import Address, Message, User
-from storage import audit, roles
+from storage import audit, deliveries, roles
+from storage.deliveries import DeliveryRecord
 from tests.registration.conftest import text_of, to_user
 
 
@@ -62,8 +65,11 @@ async def test_by_username_the_bot_has_seen(app: App, console: ConsoleAdapter) -
     replies = await console.ask("/secretary add WT3 @ana_p", user_id="admin")
     assert await secretaries(app, "WT3") == ["telegram:555"]
     assert "Ana Pérez (@ana_p) is now secretary of WT3" in text_of(replies)
-    [notice] = [r for r in replies if r.to == Address("telegram", user_id="555")]
-    assert "Ahora formas parte de la secretaría de WT3" in text_of([notice])
+    async with app.db.transaction() as session:
+        [notice] = await deliveries.notices_of(session, "message")
+        [delivery] = await session.scalars(select(DeliveryRecord))
+    assert "Ahora formas parte de la secretaría de WT3" in plain(notice.payload["html"])
+    assert (delivery.platform, delivery.chat_id, delivery.status) == ("telegram", "555", "pending")
     unknown = text_of(await console.ask("/secretary add WT3 @nobody", user_id="admin"))
     assert "I have not seen @nobody yet" in unknown
 
@@ -83,3 +89,16 @@ async def test_by_username_the_bot_has_seen(app: App, console: ConsoleAdapter) -
 async def test_bad_secretary_commands(app: App, console: ConsoleAdapter, text: str, expected: str) -> None:
     assert expected in text_of(await console.ask(text, user_id="admin"))
     assert await secretaries(app, "WT2") == []
+
+
+async def test_a_person_learns_their_id_as_bot_admins_expects_it(app: App, console: ConsoleAdapter) -> None:
+    """Issue 12 item 13: the id to put in BOT_ADMINS, without reading the log."""
+    for command, example in (("/mi_id", "/secretaria agregar WT2 console:ana"), ("/id", "/secretary add WT2 console:ana")):
+        [reply] = await console.ask(command, user_id="ana")
+        assert "<code>console:ana</code>" in reply.html
+        assert "BOT_ADMINS" in reply.html and example in text_of([reply])
+    message = Message(Address("telegram", chat_id="-100"), User("telegram", "12345", name="Ana"), "/id", private=False)
+    [group_reply] = await app.core.handle(message)
+    assert "<code>telegram:12345</code>" in group_reply.html
+    [admin_reply] = await console.ask("/id", user_id="admin")
+    assert f"<code>{next(iter(app.settings.bot_admins))}</code>" in admin_reply.html  # the very form BOT_ADMINS holds

@@ -66,12 +66,12 @@ async def test_wizard_on_telegram_from_group_to_approval(telegram: Telegram) -> 
     assert "¡Gracias! Red Migrante Sin Fronteras quedó registrada" in thanks["text"]
     assert "Todavía no hay secretaría para WT3" in thanks["text"]
 
-    [card] = telegram.bot.sent(JOHN["id"])[before:]
+    [card] = await telegram.fake.wait_for(lambda: telegram.bot.sent(JOHN["id"])[before:])  # through the outbox
     assert "Request #1: Red Migrante Sin Fronteras asks to join WT1" in card["text"]
     assert buttons(card) == {"Approve #1": "/approve 1", "Reject #1": "/reject 1"}
     [done] = await telegram.press(JOHN, card, "/approve 1")
     assert "Approved: Red Migrante Sin Fronteras is now a member of WT1." in done["text"]
-    welcome = telegram.bot.sent(ANA["id"])[-1]
+    welcome = await telegram.fake.wait_for(lambda: telegram.bot.sent(ANA["id"])[-1]["text"].startswith("¡Te") and telegram.bot.sent(ANA["id"])[-1])
     assert welcome["text"].startswith("¡Te damos la bienvenida! Red Migrante Sin Fronteras ya es miembro de WT1")
     async with telegram.app.db.transaction() as session:
         contacts = await organisations.member_contacts(session)

@@ -130,7 +130,7 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 @contextlib.asynccontextmanager
 async def running(fake: FakeTelegram, sqlite_url: str, clock: FakeClock, **settings: Any) -> AsyncIterator[Telegram]:
-    """The App with a running TelegramAdapter pointed at ``fake``."""
+    """The App with a running TelegramAdapter pointed at ``fake``, and its outbox's scheduler."""
     app = App(
         make_settings(sqlite_url, telegram_token=TOKEN, telegram_base_url=fake.url, **settings),
         clock=clock,
@@ -147,8 +147,10 @@ async def running(fake: FakeTelegram, sqlite_url: str, clock: FakeClock, **setti
             if task.done():
                 started.cancel()
                 task.result()
+        await app.scheduler.start()
         yield Telegram(fake, fake.bot(TOKEN), app, adapter, hub)
     finally:
+        await app.scheduler.stop()
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task

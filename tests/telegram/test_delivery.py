@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from datetime import timedelta
 
 import pytest
 
 from bot.adapters.base import Status
-from bot.adapters.telegram import MAX_TEXT, split_html, visible_length
+from bot.adapters.telegram import MAX_TEXT
+from bot.delivery import RetryPolicy
+from handlers.markup import split_html, visible_length
 from handlers.i18n import _, use_locale
 from handlers.markup import esc
 from handlers.message import Address, Attachment, Button, Reply
@@ -42,18 +45,40 @@ async def test_flood_wait_is_honoured_then_delivered(telegram: Telegram) -> None
     assert [m["text"] for m in sent] == [shown(reply.html)]
 
 
-async def test_server_errors_are_retried_then_given_up(telegram: Telegram) -> None:
+async def test_server_errors_are_retried_by_the_sender_then_given_up(telegram: Telegram) -> None:
     await telegram.say(private_chat(ANA), ANA, "/start")
+    telegram.app.sender.reply_retry = RetryPolicy(
+        first=timedelta(milliseconds=10), cap=timedelta(milliseconds=40), patience=timedelta(milliseconds=300)
+    )
     telegram.bot.fail(500, method="sendMessage", count=2)
-
     delivered = await telegram.app.deliver(Reply("uno", to=to(ANA)))
-    telegram.bot.fail(502, method="sendMessage", count=3)
-    retry_later = await telegram.app.deliver(Reply("dos", to=to(ANA)))
-
     assert delivered.status is Status.SENT
     assert telegram.bot.sent(ANA["id"])[-1]["text"] == "uno"
-    assert retry_later.status is Status.RETRY and retry_later.retry_after > 0
-    assert [c.status for c in telegram.bot.requests("sendMessage")][-6:] == [500, 500, 200, 502, 502, 502]
+    assert [c.status for c in telegram.bot.requests("sendMessage")][-3:] == [500, 500, 200]
+
+    telegram.bot.fail(502, method="sendMessage", count=1000)
+    calls = len(telegram.bot.requests("sendMessage"))
+    once = await telegram.adapter.send(Reply("dos", to=to(ANA)))
+    assert once.status is Status.RETRY and len(telegram.bot.requests("sendMessage")) == calls + 1, "one attempt"
+    retry_later = await telegram.app.deliver(Reply("dos", to=to(ANA)))
+    assert retry_later.status is Status.RETRY
+    assert len(telegram.bot.requests("sendMessage")) >= calls + 4  # the sender tried again, then gave up
+    assert {c.status for c in telegram.bot.requests("sendMessage")[calls:]} == {502}
+
+
+async def test_a_retry_goes_on_from_the_part_that_failed(telegram: Telegram) -> None:
+    await telegram.say(private_chat(ANA), ANA, "/start")
+    telegram.app.sender.reply_retry = RetryPolicy(
+        first=timedelta(milliseconds=10), cap=timedelta(milliseconds=10), patience=timedelta(seconds=5)
+    )
+    telegram.bot.fail(502, method="sendDocument")
+    reply = Reply("El calendario:", to=to(ANA), attachment=Attachment("reuniones.ics", b"BEGIN:VCALENDAR", "text/calendar"))
+
+    delivery = await telegram.app.deliver(reply)
+
+    assert delivery.status is Status.SENT
+    assert [c.status for c in telegram.bot.requests("sendDocument")] == [502, 200]
+    assert [m.get("text") for m in telegram.bot.sent(ANA["id"])].count("El calendario:") == 1
 
 
 async def test_rejected_message_fails_without_retrying(telegram: Telegram) -> None:
@@ -128,7 +153,7 @@ async def test_long_reply_is_split_cleanly(telegram: Telegram) -> None:
     ],
 )
 def test_split_never_breaks_a_tag_or_an_entity(markup: str) -> None:
-    parts = split_html(markup)
+    parts = split_html(markup, MAX_TEXT)
 
     assert len(parts) > 1
     for part in parts:

@@ -1,0 +1,99 @@
+"""Pledges on a real Synapse: a contact records a pledge, answers the round's request with the
+commands its buttons type, the report's chart arrives as an uploaded ``m.image``, and an
+administrator imports pledges by sending a file to the bot."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from nio import RoomMessageImage, UploadResponse
+
+from handlers.markup import plain
+from storage import organisations, pledges
+from tests.fakes.synapse import Account, Synapse
+from tests.matrix.harness import Bot, Member
+from tests.meetings.conftest import make_member
+
+
+async def said(member: Member, bot: Bot, room: str, text: str) -> str:
+    """``text`` in ``room``; the body of the bot's next message there."""
+    before = len(member.from_user(bot.user_id, room))
+    await member.say(room, text)
+    await member.until(lambda: len(member.from_user(bot.user_id, room)) > before)
+    return member.from_user(bot.user_id, room)[before].body
+
+
+async def test_a_pledge_round_and_its_chart_on_matrix(
+    synapse: Synapse, bot_account: Account, member: Member, tmp_path: Path
+) -> None:
+    bot = Bot(synapse, bot_account, tmp_path / "bot", bot_admins=frozenset({f"matrix:{member.user_id}"}))
+    app = await bot.start()
+    try:
+        await make_member(app, f"matrix:{member.user_id}", "Red Ana", ["WT3"], at=app.core.clock.now())
+        room = await member.create_room([bot.user_id], direct=True)
+        await member.until_joined(room, bot.user_id)
+        assert "título" in await said(member, bot, room, "!compromiso nuevo")
+        for line in ("Albergues seguros", "10", "Tres albergues"):
+            await said(member, bot, room, line)
+        assert "Guardado" in await said(member, bot, room, "-")
+
+        request = await said(member, bot, room, "!compromisos pedir todo")
+        if "Ronda de informes" not in request:
+            await member.until(lambda: any("Ronda de informes" in e.body for e in member.from_user(bot.user_id, room)))
+            request = next(e.body for e in member.from_user(bot.user_id, room) if "Ronda de informes" in e.body)
+        assert "!informar 1 on_track" in request, "the buttons, as the commands they type"
+        assert "nota" in await said(member, bot, room, "!informar 1 on_track")
+        assert "Registrado" in await said(member, bot, room, "Dos abiertos")
+
+        report = await said(member, bot, room, "!compromisos informe todo")
+        assert "Organizaciones que informaron: 1 de 1." in plain(report)
+        await member.until(lambda: any(isinstance(e, RoomMessageImage) for e in member.from_user(bot.user_id, room)))
+        image = next(e for e in member.from_user(bot.user_id, room) if isinstance(e, RoomMessageImage))
+        assert image.source["content"]["info"]["mimetype"] == "image/png"
+        assert (await member.client.download(image.url)).body.startswith(b"\x89PNG")
+
+        table = "organisation,title,objectives\nRed Ana,Rutas seguras,trata\n".encode()
+        upload, _keys = await member.client.upload(
+            io.BytesIO(table), content_type="text/csv", filename="compromisos.csv", filesize=len(table)
+        )
+        assert isinstance(upload, UploadResponse)
+        before = len(member.from_user(bot.user_id, room))
+        await member.say(room, "", content={
+            "msgtype": "m.file", "body": "compromisos.csv", "filename": "compromisos.csv",
+            "info": {"mimetype": "text/csv", "size": len(table)}, "url": upload.content_uri,
+        })
+        await member.until(lambda: len(member.from_user(bot.user_id, room)) > before)
+        assert "Importados 1 compromisos" in member.from_user(bot.user_id, room)[before].body
+        async with app.db.transaction() as session:
+            (organisation,) = await organisations.same_name(session, "Red Ana")
+            titles = [p.title for p in await pledges.pledges_of(session, organisation.id)]
+        assert titles == ["Albergues seguros", "Rutas seguras"]
+    finally:
+        await bot.stop()
+
+
+async def test_a_file_sent_in_an_encrypted_direct_room_is_decrypted(
+    synapse: Synapse, bot_account: Account, member: Member, tmp_path: Path
+) -> None:
+    bot = Bot(synapse, bot_account, tmp_path / "bot", bot_admins=frozenset({f"matrix:{member.user_id}"}))
+    app = await bot.start()
+    try:
+        await make_member(app, f"matrix:{member.user_id}", "Red Ana", ["WT3"], at=app.core.clock.now())
+        room = await member.create_room([bot.user_id], direct=True, encrypted=True)
+        await member.until_joined(room, bot.user_id)
+        assert "Red Ana" in await said(member, bot, room, "!compromiso lista")  # the bot knows the room's devices
+        table = "organisation,title,objectives\nRed Ana,Rutas seguras,trata\n".encode()
+        upload, keys = await member.client.upload(
+            io.BytesIO(table), content_type="text/csv", filename="compromisos.csv", encrypt=True, filesize=len(table)
+        )
+        assert isinstance(upload, UploadResponse) and keys is not None
+        before = len(member.from_user(bot.user_id, room))
+        await member.say(room, "", content={
+            "msgtype": "m.file", "body": "compromisos.csv", "filename": "compromisos.csv",
+            "info": {"mimetype": "text/csv", "size": len(table)}, "file": {**keys, "url": upload.content_uri},
+        })
+        await member.until(lambda: len(member.from_user(bot.user_id, room)) > before)
+        assert "Importados 1 compromisos" in member.from_user(bot.user_id, room)[before].body
+    finally:
+        await bot.stop()
