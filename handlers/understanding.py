@@ -108,8 +108,8 @@ class Engine:
         self.table_names = {
             tuple(tokens(name, self.lexicon)): code
             for code, table in self.knowledge.tables.items()
-            for lang in ("en", "es")
-            for name in table.keywords(lang)
+            for keywords in table.keyword_lists.values()
+            for name in keywords
         }
         self.word_language = self._language_evidence(examples)
 
