@@ -104,18 +104,19 @@ class Engine:
         self.knowledge = load_knowledge()
         self.intents = load_intents()
         examples = example_documents()
-        self.model = Model(examples + knowledge_documents(self.knowledge), self.lexicon)
+        knowledge_docs = knowledge_documents(self.knowledge)
+        self.model = Model(examples + knowledge_docs, self.lexicon)
         self.table_names = {
             tuple(tokens(name, self.lexicon)): code
             for code, table in self.knowledge.tables.items()
             for keywords in table.keyword_lists.values()
             for name in keywords
         }
-        self.word_language = self._language_evidence(examples)
+        self.word_language = self._language_evidence(examples + knowledge_docs)
 
     def _language_evidence(self, examples: list[Document]) -> dict[str, tuple[float, ...]]:
         """Per word, the log-odds of each language (in ``self.languages`` order), from the
-        example files and the stopwords."""
+        example files, the knowledge texts and the stopwords."""
         counts: dict[str, Counter[str]] = defaultdict(Counter)
         for doc in examples:
             counts[doc.lang].update(set(tokens(doc.text, self.lexicon)))
