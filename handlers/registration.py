@@ -39,6 +39,7 @@ from handlers.members import (
 from handlers.message import Button, Reply
 from handlers.registry import Registry
 from handlers.roles import describe_user
+from handlers.vocabulary import accepted_words, shown_word
 from storage import audit, organisations, roles
 from storage.organisations import APPROVED, PENDING, DuplicateOrganisation, Organisation
 
@@ -49,16 +50,7 @@ STEPS: tuple[str, ...] = ("name", "country", "type", "tables", "contact", "email
 MAX_NAME, MAX_CONTACT, MAX_EMAIL = 200, 120, 254
 MISSES_BEFORE_HELP = 2
 
-_STEP_WORDS: dict[str, dict[str, str]] = {
-    "name": {"en": "name", "es": "nombre"},
-    "country": {"en": "country", "es": "pais"},
-    "type": {"en": "type", "es": "tipo"},
-    "tables": {"en": "tables", "es": "mesas"},
-    "contact": {"en": "contact", "es": "contacto"},
-    "email": {"en": "email", "es": "correo"},
-    "consent": {"en": "consent", "es": "consentimiento"},
-}
-_STEP_BY_WORD = {word: step for step, words in _STEP_WORDS.items() for word in words.values()} | {
+_STEP_BY_WORD = accepted_words("registration") | {
     "organisation": "name",
     "organization": "name",
     "organizacion": "name",
@@ -158,7 +150,7 @@ async def back(ctx: Context) -> Reply:
         answered = STEPS[:-1] if state.step == "summary" else STEPS[:current]
         target = _STEP_BY_WORD.get(fold(ctx.args.split()[0]))
         if target not in answered:
-            words = ", ".join(_STEP_WORDS[s][current_locale()] for s in answered)
+            words = ", ".join(shown_word("registration", s) for s in answered)
             raise UserError(esc(_("Go back to which question? {steps}").format(steps=words or "—")))
         data["editing"] = state.step == "summary" or bool(data.get("editing"))
     elif current == 0:
@@ -326,7 +318,7 @@ def _buttons(ctx: Context, step: str, data: dict[str, Any]) -> tuple[tuple[Butto
         change = [
             Button(
                 _("Change {what}").format(what=_(label)),
-                command_text(ctx, "back", _STEP_WORDS[s][current_locale()]),
+                command_text(ctx, "back", shown_word("registration", s)),
             )
             for s, label in _CHANGE_LABELS.items()
         ]
