@@ -61,8 +61,9 @@ QUESTION_TOPIC_VOTE = 40.0
 GREETING_WORDS = 5
 #: How many content words must follow an opening greeting for them to be the message.
 AFTER_GREETING_WORDS = 3
-#: How sure the language guess must be (sum of per-word log-odds).
-LANGUAGE_MARGIN = 1.0
+#: How sure the language guess must be: how far (sum of per-word log-odds, each language
+#: against all the others) the best language must lead the runner-up.
+LANGUAGE_MARGIN = 1.5
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ class Engine:
         example files, the knowledge texts and the stopwords."""
         counts: dict[str, Counter[str]] = defaultdict(Counter)
         for doc in examples:
-            counts[doc.lang].update(set(tokens(doc.text, self.lexicon)))
+            counts[doc.lang].update(set(tokens(doc.text, self.lexicon, canonical=False)))
         for lang, words in self.lexicon.function_words.items():
             counts[lang].update(dict.fromkeys(words, 3))
         self.languages = tuple(counts)
@@ -139,10 +140,11 @@ class Engine:
         for word in words:
             for lang, odds in zip(self.languages, self.word_language.get(word, ())):
                 totals[lang] += max(-3.0, min(3.0, odds))
-        if not totals:
+        ranked = totals.most_common(2)
+        if not ranked:
             return None
-        lang, best = totals.most_common(1)[0]
-        return lang if best >= LANGUAGE_MARGIN else None
+        (lang, best), runner_up = ranked[0], (ranked[1][1] if len(ranked) > 1 else -LANGUAGE_MARGIN)
+        return lang if best - runner_up >= LANGUAGE_MARGIN else None
 
     def numbers_after(self, words: list[str], start: int) -> tuple[list[int], int]:
         """Numbers listed from ``words[start]`` on ("10 13", "10 y 13", "twenty two"), and where they end."""
@@ -240,7 +242,7 @@ class Engine:
 
     def understand(self, text: str) -> Understanding:
         words = _split_glued(tokens(text[:MAX_CHARS], self.lexicon))[:MAX_WORDS]
-        language = self.language(words)
+        language = self.language(tokens(text[:MAX_CHARS], self.lexicon, canonical=False)[:MAX_WORDS])
         if not content_words(words, self.lexicon):
             return Understanding("unknown", language=language)
         numbered, _spans = self.references(words, self.lexicon.objective_words)
@@ -403,4 +405,4 @@ def detect_language(text: str) -> str | None:
     if not isinstance(text, str):
         return None
     e = engine()
-    return e.language(tokens(text[:MAX_CHARS], e.lexicon)[:MAX_WORDS])
+    return e.language(tokens(text[:MAX_CHARS], e.lexicon, canonical=False)[:MAX_WORDS])

@@ -100,12 +100,13 @@ def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
     )
 
 
-def tokens(text: str, lexicon: Lexicon) -> list[str]:
-    """Folded words and clause punctuation, shorthand spelt out and slang made canonical."""
+def tokens(text: str, lexicon: Lexicon, canonical: bool = True) -> list[str]:
+    """Folded words and clause punctuation, shorthand spelt out and (when ``canonical``) slang
+    made canonical; the language guess reads the words as written ("remessas" stays Portuguese)."""
     out: list[str] = []
     for token in _TOKEN.findall(_LONG_RUN.sub(r"\1", ascii_fold(text))):
         for word in lexicon.shorthand.get(token, (token,)):
-            out.append(lexicon.synonyms.get(word, word))
+            out.append(lexicon.synonyms.get(word, word) if canonical else word)
     return out
 
 
