@@ -40,7 +40,7 @@ def parser() -> argparse.ArgumentParser:
     ask = sub.add_parser(
         "ask", help="answer as the bot would in a new private chat; nothing is kept for the next ask"
     )
-    ask.add_argument("--lang", choices=("es", "en"), help="the chat's language (else detected)")
+    ask.add_argument("--lang", choices=LANGUAGES, help="the chat's language (else detected)")
     ask.add_argument("--json", action="store_true", help="print one JSON object per answer")
     ask.add_argument("text", nargs="+", help="the message; '-' reads one message per line from stdin")
     pledges = sub.add_parser("pledges", help="pledges on record")
