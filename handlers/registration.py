@@ -61,8 +61,14 @@ _STEP_BY_WORD = accepted_words("registration") | {
     "person": "contact",
     "persona": "contact",
 }
-_DONE = {"done", "listo", "lista", "ok", "next", "siguiente", "continue", "continuar", "terminar", "finish"}
-_NO = {"no", "n", "no acepto", "i do not agree", "no thanks", "no gracias"}
+_DONE = {
+    "done", "listo", "lista", "ok", "next", "siguiente", "continue", "continuar", "terminar", "finish",
+    "pronto", "seguinte", "proximo", "suivant", "continuer", "fini", "termine",
+}  # fmt: skip
+_NO = {
+    "no", "n", "no acepto", "i do not agree", "no thanks", "no gracias",
+    "nao", "nao concordo", "nao obrigado", "non", "non merci", "je refuse",
+}  # fmt: skip
 _BUTTON_BYTES = 64
 """What a button may send (Telegram's limit for callback data)."""
 _TOGGLE = re.compile(r"^\+\s*(\S+)$")
