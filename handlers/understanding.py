@@ -27,10 +27,11 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from handlers.knowledge import load_knowledge
-from handlers.nlu.text import PUNCTUATION, Phrase, content_words, find_phrase, load_lexicon, tokens
+from handlers.knowledge import Knowledge, load_knowledge
+from handlers.nlu.text import NLU_DATA, PUNCTUATION, Phrase, content_words, find_phrase, load_lexicon, tokens
 
 if TYPE_CHECKING:
     from handlers.nlu.model import Document
@@ -96,15 +97,17 @@ _GLUED_NUMBER = re.compile(r"^([a-z]{2,})(\d{1,2})$")  # "wt2", "objetivo10"
 class Engine:
     """The lexicon, the model and the knowledge, built once per process."""
 
-    def __init__(self) -> None:
+    def __init__(self, data: Path = NLU_DATA, knowledge: Knowledge | None = None) -> None:
+        """``data`` holds ``lexicon/``, ``examples/`` and ``intents.toml`` (the packaged ones by
+        default; a test passes another directory to add a language without code)."""
         # numpy and bm25s (about 20 MiB) are loaded with the first message to understand,
         # not when the bot starts: a bot nobody writes to stays small
         from handlers.nlu.model import Model, example_documents, knowledge_documents, load_intents
 
-        self.lexicon = load_lexicon()
-        self.knowledge = load_knowledge()
-        self.intents = load_intents()
-        examples = example_documents()
+        self.lexicon = load_lexicon(data / "lexicon")
+        self.knowledge = knowledge or load_knowledge()
+        self.intents = load_intents(data / "intents.toml")
+        examples = example_documents(data / "examples")
         knowledge_docs = knowledge_documents(self.knowledge)
         self.model = Model(examples + knowledge_docs, self.lexicon)
         self.table_names = {
