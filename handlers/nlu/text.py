@@ -93,7 +93,7 @@ def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
         numbers={
             ascii_fold(k): int(v) for data in raw.values() for k, v in data.get("references", {}).get("numbers", {}).items()
         },
-        stemmer_names=tuple(dict.fromkeys(data["stemmer"] for data in raw.values())),
+        stemmer_names=tuple(dict.fromkeys(data["stemmer"] for data in raw.values() if data.get("stemmer"))),
         function_words={
             lang: frozenset(ascii_fold(w) for w in str(data.get("stopwords", "")).split()) for lang, data in raw.items()
         },
