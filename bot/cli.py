@@ -19,7 +19,7 @@ from bot.app import App
 from bot.config import Settings
 from bot.leadership import AlreadyRunning
 from handlers.markup import plain
-from handlers.i18n import use_locale
+from handlers.i18n import LANGUAGES, use_locale
 from handlers.message import Address, Answer, Attachment, Message, Reply, User
 from handlers.pledge_import import import_file
 from storage.db import Database
