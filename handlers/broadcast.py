@@ -17,7 +17,7 @@ from handlers import recipients
 from handlers.basics import command_text, table_label
 from handlers.context import Context
 from handlers.errors import UserError
-from handlers.i18n import N_, _, current_locale, ngettext
+from handlers.i18n import N_, _, ngettext
 from handlers.knowledge import fold, load_knowledge
 from handlers.markup import bold, esc
 from handlers.meetings import read_table, require_organiser

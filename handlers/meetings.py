@@ -37,7 +37,7 @@ from handlers import recipients
 from handlers.agenda import meeting_lines, meeting_title, meetings_list
 from handlers.errors import UserError
 from handlers.zones import parse_zone
-from handlers.i18n import N_, _, current_locale, ngettext
+from handlers.i18n import N_, _, ngettext
 from handlers.knowledge import fold, load_knowledge, parse_table_code
 from handlers.markup import bold, esc
 from handlers.message import Answer, Attachment, Reply

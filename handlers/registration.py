@@ -25,7 +25,7 @@ from handlers.countries import (
     find_country,
 )
 from handlers.errors import UserError
-from handlers.i18n import LANGUAGES, N_, _, current_locale, use_locale
+from handlers.i18n import LANGUAGES, N_, _, use_locale
 from handlers.knowledge import WORKING_TABLES, fold, load_knowledge
 from handlers.markup import bold, esc
 from handlers.numbers import parse_number
