@@ -48,6 +48,7 @@ class Lexicon:
     numbers: dict[str, int]
     stemmer_names: tuple[str, ...]
     function_words: dict[str, frozenset[str]]
+    """Per language, its stopwords and number words: evidence of the language a message is in."""
 
 
 def ascii_fold(text: str) -> str:
@@ -95,7 +96,11 @@ def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
         },
         stemmer_names=tuple(dict.fromkeys(data["stemmer"] for data in raw.values() if data.get("stemmer"))),
         function_words={
-            lang: frozenset(ascii_fold(w) for w in str(data.get("stopwords", "")).split()) for lang, data in raw.items()
+            lang: frozenset(
+                ascii_fold(w)
+                for w in [*str(data.get("stopwords", "")).split(), *data.get("references", {}).get("numbers", {})]
+            )
+            for lang, data in raw.items()
         },
     )
 
