@@ -135,3 +135,13 @@ async def test_objective_questions_without_a_single_answer(console: ConsoleAdapt
     [reply] = await console.ask(question)
     assert expected in plain(reply.html)
     assert reply.answer is not None and reply.answer.intent == "objective"
+
+
+@pytest.mark.parametrize(("app_language", "expected"), [("pt-BR", "Objetivo 10"), ("es-419", "Objetivo 10"), (None, "Objetivo 10")])
+async def test_a_name_shared_by_two_languages_follows_the_app_language(
+    console: ConsoleAdapter, app_language: str | None, expected: str
+) -> None:
+    """``/objetivo`` is Spanish and Portuguese: a Brazilian app gets the Portuguese title."""
+    [reply] = await console.exchange(console.message("/objetivo 10", "bia", language_code=app_language))
+    lang = "pt" if app_language == "pt-BR" else "es"
+    assert expected in text_of([reply]) and load_knowledge().objectives[10].title(lang) in text_of([reply])
