@@ -28,7 +28,7 @@ install-test: $(VENV)/.installed-test catalogs synapse
 catalogs: $(VENV)/.installed
 	$(BIN)/pybabel compile -D $(DOMAIN) -d $(LOCALES) 2>&1 | grep -v '^compiling' || true
 
-## extract messages and update the es/en catalogs; English (the source) is filled in from the ids
+## extract messages and update every catalog in locales/ (es, en, pt, fr...); English (the source) is filled in from the ids
 extract: $(VENV)/.installed
 	$(BIN)/pybabel extract --no-location --sort-output -k N_ -k _ -k ngettext:1,2 \
 		--project gcmbot -o $(LOCALES)/$(DOMAIN).pot $(SOURCES)

@@ -40,11 +40,17 @@ def make_baseline() -> Callable[[str], Understanding]:
     labels: list[tuple[str, int | str]] = []
     corpus: list[str] = []
     for number, o in knowledge.objectives.items():
-        texts = [t for lang in ("en", "es") for t in (o.title(lang), o.short(lang), o.summary(lang), *o.keywords(lang))]
+        texts = [
+            t for lang in knowledge.languages
+            for t in (o.titles.get(lang, ""), o.shorts.get(lang, ""), o.summaries.get(lang, ""), *o.keyword_lists.get(lang, ()))
+        ]  # fmt: skip
         labels.append(("objective", number))
         corpus.append(fold(" ".join(texts)))
     for code, t in knowledge.tables.items():
-        texts = [x for lang in ("en", "es") for x in (t.name(lang), t.description(lang), *t.keywords(lang))]
+        texts = [
+            x for lang in knowledge.languages
+            for x in (t.names.get(lang, ""), t.descriptions.get(lang, ""), *t.keyword_lists.get(lang, ()))
+        ]  # fmt: skip
         labels.append(("table", code))
         corpus.append(fold(" ".join(texts)))
     index = bm25s.BM25()
@@ -99,7 +105,7 @@ def main(argv: list[str]) -> int:
             s = score(questions, answers)
             print(
                 f"  {label:<10}  objective top-1 {s.objective:.3f}  table {s.table:.3f}  "
-                f"intent {s.intent:.3f}  p50 {p50:.3f} ms  p99 {p99:.3f} ms"
+                f"intent {s.intent:.3f}  language {s.language:.3f}  p50 {p50:.3f} ms  p99 {p99:.3f} ms"
             )
     return 0
 

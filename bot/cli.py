@@ -19,7 +19,7 @@ from bot.app import App
 from bot.config import Settings
 from bot.leadership import AlreadyRunning
 from handlers.markup import plain
-from handlers.i18n import use_locale
+from handlers.i18n import LANGUAGES, use_locale
 from handlers.message import Address, Answer, Attachment, Message, Reply, User
 from handlers.pledge_import import import_file
 from storage.db import Database
@@ -40,7 +40,7 @@ def parser() -> argparse.ArgumentParser:
     ask = sub.add_parser(
         "ask", help="answer as the bot would in a new private chat; nothing is kept for the next ask"
     )
-    ask.add_argument("--lang", choices=("es", "en"), help="the chat's language (else detected)")
+    ask.add_argument("--lang", choices=LANGUAGES, help="the chat's language (else detected)")
     ask.add_argument("--json", action="store_true", help="print one JSON object per answer")
     ask.add_argument("text", nargs="+", help="the message; '-' reads one message per line from stdin")
     pledges = sub.add_parser("pledges", help="pledges on record")

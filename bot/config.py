@@ -7,6 +7,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from typing import Annotated
 
 from handlers.core import CoreConfig
+from handlers.i18n import LANGUAGES
 from handlers.inputs import normalise_user_key
 
 
@@ -59,8 +60,8 @@ class Settings(BaseSettings):
     @field_validator("bot_language")
     @classmethod
     def _language(cls, value: str) -> str:
-        if value not in ("es", "en"):
-            raise ValueError("BOT_LANGUAGE must be es or en")
+        if value not in LANGUAGES:
+            raise ValueError(f"BOT_LANGUAGE must be one of {', '.join(LANGUAGES)}")
         return value
 
     @property

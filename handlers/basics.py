@@ -13,7 +13,7 @@ from babel.lists import format_list
 from handlers.agenda import table_agenda
 from handlers.context import Context
 from handlers.errors import UserError
-from handlers.i18n import LANGUAGES, N_, _, current_locale, ngettext, use_locale
+from handlers.i18n import LANGUAGE_NAMES, LANGUAGES, N_, _, current_locale, language_by_word, ngettext, use_locale
 from handlers.knowledge import Knowledge, Objective, Table, load_knowledge, parse_table_code
 from handlers.markup import bold, esc
 from handlers.message import Answer, Button, Reply
@@ -25,14 +25,6 @@ registry = Registry()
 
 _NUMBER = re.compile(r"\b[0-9]{1,4}\b")
 MAX_CARDS = 3
-
-LANGUAGE_NAMES = {"es": "Español", "en": "English"}
-"""Each language in its own words, for the buttons; in a sentence see :func:`language_name`."""
-_LANGUAGE_WORDS = {
-    "es": "es", "esp": "es", "espanol": "es", "español": "es", "spanish": "es", "castellano": "es",
-    "en": "en", "eng": "en", "english": "en", "ingles": "en", "inglés": "en",
-}
-
 
 def command_text(ctx: Context, english_name: str, args: str = "") -> str:
     """A command as its reader would type it, in the language being rendered (``/mesa WT2``).
@@ -236,7 +228,7 @@ def tables_reply(ctx: Context) -> Reply:
     return ctx.reply("\n".join(lines), buttons=buttons, answer=Answer("table", (), tuple(knowledge.tables)))
 
 
-@registry.command("language", "idioma", help=N_("Set the chat's language"), args=N_("es|en"))
+@registry.command("language", "idioma", help=N_("Set the chat's language"), args=N_("language code"))
 async def language(ctx: Context) -> Reply:
     word = ctx.args.strip().lower()
     if not word:
@@ -244,10 +236,11 @@ async def language(ctx: Context) -> Reply:
         buttons = (tuple(Button(LANGUAGE_NAMES[l], f"/{ctx.command or 'idioma'} {l}") for l in LANGUAGES),)
         return ctx.reply(esc(_("This chat speaks {language}. Choose:").format(language=current)), buttons=buttons)
     await ctx.require_group_settings()
-    chosen = _LANGUAGE_WORDS.get(word)
+    chosen = language_by_word(word)
     if chosen is None:
-        raise UserError(esc(_("I speak Spanish (es) and English (en). Example: {command}").format(
-            command=command_text(ctx, "language", "en")
+        spoken = format_list([f"{language_name(code)} ({code})" for code in LANGUAGES], locale=current_locale())
+        raise UserError(esc(_("I speak {languages}. Example: {command}").format(
+            languages=spoken, command=command_text(ctx, "language", LANGUAGES[-1])
         )))
     await ctx.set_language(chosen)
     with use_locale(chosen):

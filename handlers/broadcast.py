@@ -17,13 +17,14 @@ from handlers import recipients
 from handlers.basics import command_text, table_label
 from handlers.context import Context
 from handlers.errors import UserError
-from handlers.i18n import N_, _, current_locale, ngettext
+from handlers.i18n import N_, _, ngettext
 from handlers.knowledge import fold, load_knowledge
 from handlers.markup import bold, esc
 from handlers.meetings import read_table, require_organiser
 from handlers.message import Button, Reply
 from handlers.numbers import parse_number
 from handlers.registry import Registry
+from handlers.vocabulary import accepted_words, shown_word
 from storage import audit, deliveries
 from storage.deliveries import Notice, Recipient
 
@@ -33,10 +34,12 @@ ALL = "all"
 MAX_TEXT = 3500
 """Telegram shows 4,096 characters per message; the header needs the rest."""
 
-_ALL_WORDS = {"all", "todas", "todos", "todo"}
-_CONFIRM_WORDS = {"confirm", "confirmar", "send", "enviar"}
-_CANCEL_WORDS = {"cancel", "cancelar", "anular", "discard", "descartar"}
-_WORDS = {"en": {"confirm": "confirm", "cancel": "cancel"}, "es": {"confirm": "confirmar", "cancel": "cancelar"}}
+_BROADCAST_WORDS = accepted_words("broadcast")
+_ALL_WORDS = {"all", "todas", "todos", "todo"} | {w for w, key in _BROADCAST_WORDS.items() if key == "all"}
+_CONFIRM_WORDS = {"confirm", "confirmar", "send", "enviar"} | {w for w, key in _BROADCAST_WORDS.items() if key == "confirm"}
+_CANCEL_WORDS = {"cancel", "cancelar", "anular", "discard", "descartar"} | {
+    w for w, key in _BROADCAST_WORDS.items() if key == "cancel"
+}
 _FIRST_WORD = re.compile(r"^(\S+)\s*(.*)$", re.S)
 
 
@@ -63,7 +66,7 @@ async def audience(session: AsyncSession, target: str) -> tuple[list[Recipient],
 
 
 def _word(name: str) -> str:
-    return _WORDS.get(current_locale(), _WORDS["en"])[name]
+    return shown_word("broadcast", name)
 
 
 @registry.command(

@@ -100,7 +100,11 @@ class Core:
 
     async def _command(self, message: Message, chat: ChatInfo, name: str, args: str) -> list[Reply]:
         found = self.commands.lookup(fold(name))
-        ctx = await self._context(message, chat, found[1] if found else None)
+        alias_language = found[1] if found else None
+        app_language = normalize_language(message.sender.language_code)
+        if found and app_language and found[0].name(app_language) == fold(name):
+            alias_language = app_language  # /objetivo is Spanish and Portuguese: a Brazilian app says which
+        ctx = await self._context(message, chat, alias_language)
         if found is None:
             with use_locale(ctx.lang):
                 return [self._unknown_command(ctx, name)]

@@ -10,13 +10,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
-from pathlib import Path
 
 from babel.support import NullTranslations, Translations
 
-LANGUAGES: tuple[str, ...] = ("es", "en")
-DOMAIN = "gcmbot"
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+from handlers.languages import DOMAIN, LOCALES_DIR, fold_name, read_languages
+
+#: The spoken languages (``handlers/data/languages.toml`` with a catalog), the default first.
+SPOKEN = read_languages()
+LANGUAGES: tuple[str, ...] = tuple(SPOKEN)
+LANGUAGE_NAMES: dict[str, str] = {code: lang.name for code, lang in SPOKEN.items()}
 
 _locale: ContextVar[str] = ContextVar("gcmbot_locale", default="es")
 
@@ -53,6 +55,18 @@ def N_(message: str) -> str:
 
 
 _ = gettext
+
+
+def fallback_chain(lang: str | None) -> tuple[str, ...]:
+    """The language itself, then where its missing texts come from (``es-AR`` -> es, en)."""
+    code = normalize_language(lang) or "en"
+    return (code, *SPOKEN[code].fallback) if code in SPOKEN else ("en",)
+
+
+def language_by_word(word: str) -> str | None:
+    """The language a member names ("pt", "português", "francés", "french"), else None."""
+    folded = fold_name(word.strip())
+    return next((code for code, lang in SPOKEN.items() if folded in lang.words), None)
 
 
 def normalize_language(code: str | None) -> str | None:

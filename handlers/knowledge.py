@@ -11,13 +11,16 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
+
+from handlers.i18n import fallback_chain
 
 __all__ = [
     "DATA_PATH",
+    "pick",
     "TABLE_CODES",
     "WORKING_TABLES",
     "Cadence",
@@ -36,12 +39,25 @@ WORKING_TABLES: tuple[str, ...] = ("WT1", "WT2", "WT3", "WT4")
 TABLE_CODES: tuple[str, ...] = (*WORKING_TABLES, "LT", "TT")
 
 
-def lang_key(lang: str | None) -> str:
-    """Map any locale spelling ("es", "es_AR", "ES-mx", None, "pt") to "es" or "en".
+Texts: TypeAlias = dict[str, str]
+"""One text per language code ({"es": ..., "en": ..., "pt": ...})."""
+Lists: TypeAlias = dict[str, tuple[str, ...]]
+_LANG_SUFFIX = re.compile(r"^(?P<field>[a-z]+)_(?P<lang>[a-z]{2,3})$")
 
-    English is the fallback because every text exists in both languages.
-    """
-    return "es" if lang and lang.strip().lower().startswith("es") else "en"
+
+def lang_key(lang: str | None) -> str:
+    """Map any locale spelling ("es", "es_AR", "PT-br", None) to a spoken language code;
+    English for anything the bot does not speak."""
+    return fallback_chain(lang)[0]
+
+
+def pick(texts: dict[str, Any], lang: str | None, empty: Any = "") -> Any:
+    """The text in ``lang``, else along its fallback chain (pt -> es -> en, fr -> en)."""
+    code = (lang or "en").replace("_", "-").split("-")[0].lower()
+    for candidate in (code, *fallback_chain(lang)):
+        if texts.get(candidate):
+            return texts[candidate]
+    return empty
 
 
 def fold(text: str) -> str:
@@ -52,46 +68,43 @@ def fold(text: str) -> str:
 
 @dataclass(frozen=True)
 class Objective:
-    """One of the 23 GCM objectives (A/RES/73/195) and the Working Table that covers it."""
+    """One of the 23 GCM objectives (A/RES/73/195) and the Working Table that covers it.
+
+    Every human-readable field maps a language code to its text; the accessors follow the
+    language's fallback chain when a text is missing."""
 
     number: int
     table: str
-    title_en: str
-    title_es: str
-    short_en: str
-    short_es: str
-    summary_en: str
-    summary_es: str
-    keywords_en: tuple[str, ...]
-    keywords_es: tuple[str, ...]
-    context_en: tuple[str, ...]
-    context_es: tuple[str, ...]
+    titles: Texts
+    shorts: Texts
+    summaries: Texts
+    keyword_lists: Lists
+    context_lists: Lists
     source: str
-    commitments_en: str = ""
-    commitments_es: str = ""
+    commitment_texts: Texts = field(default_factory=dict)
     commitments_source: str = ""
 
     def title(self, lang: str | None = "en") -> str:
-        """Official title, verbatim from the resolution."""
-        return self.title_es if lang_key(lang) == "es" else self.title_en
+        """Official title, verbatim from the resolution (UN Brazil's wording in Portuguese)."""
+        return pick(self.titles, lang)
 
     def summary(self, lang: str | None = "en") -> str:
-        return self.summary_es if lang_key(lang) == "es" else self.summary_en
+        return pick(self.summaries, lang)
 
     def short(self, lang: str | None = "en") -> str:
-        return self.short_es if lang_key(lang) == "es" else self.short_en
+        return pick(self.shorts, lang)
 
     def keywords(self, lang: str | None = "en") -> tuple[str, ...]:
         """Words and phrases members use for this objective (slang included)."""
-        return self.keywords_es if lang_key(lang) == "es" else self.keywords_en
+        return pick(self.keyword_lists, lang, ())
 
     def context(self, lang: str | None = "en") -> tuple[str, ...]:
         """Weaker hints ("women", "border", "money") that matter only when nothing else does."""
-        return self.context_es if lang_key(lang) == "es" else self.context_en
+        return pick(self.context_lists, lang, ())
 
     def commitments(self, lang: str | None = "en") -> str:
         """What States commit to under this objective, summarised ("" when not written)."""
-        return self.commitments_es if lang_key(lang) == "es" else self.commitments_en
+        return pick(self.commitment_texts, lang)
 
 
 @dataclass(frozen=True)
@@ -102,15 +115,11 @@ class Table:
     """
 
     code: str
-    name_en: str
-    name_es: str
-    description_en: str
-    description_es: str
+    names: Texts
+    descriptions: Texts
     objectives: tuple[int, ...]
-    priorities_en: tuple[str, ...]
-    priorities_es: tuple[str, ...]
-    keywords_en: tuple[str, ...]
-    keywords_es: tuple[str, ...]
+    priority_lists: Lists
+    keyword_lists: Lists
     source: str
     name_source: str
     priorities_source: str
@@ -120,17 +129,17 @@ class Table:
         return self.code in WORKING_TABLES
 
     def name(self, lang: str | None = "en") -> str:
-        return self.name_es if lang_key(lang) == "es" else self.name_en
+        return pick(self.names, lang)
 
     def description(self, lang: str | None = "en") -> str:
-        return self.description_es if lang_key(lang) == "es" else self.description_en
+        return pick(self.descriptions, lang)
 
     def priorities(self, lang: str | None = "en") -> tuple[str, ...]:
         """2023-24 priorities (seed 000 milestones and seed 002 thematic priorities)."""
-        return self.priorities_es if lang_key(lang) == "es" else self.priorities_en
+        return pick(self.priority_lists, lang, ())
 
     def keywords(self, lang: str | None = "en") -> tuple[str, ...]:
-        return self.keywords_es if lang_key(lang) == "es" else self.keywords_en
+        return pick(self.keyword_lists, lang, ())
 
 
 @dataclass(frozen=True)
@@ -139,12 +148,11 @@ class Cadence:
 
     meeting_months: tuple[int, ...]
     pledge_monitoring_months: tuple[int, ...]
-    description_en: str
-    description_es: str
+    descriptions: Texts
     source: str
 
     def description(self, lang: str | None = "en") -> str:
-        return self.description_es if lang_key(lang) == "es" else self.description_en
+        return pick(self.descriptions, lang)
 
 
 @dataclass(frozen=True)
@@ -156,28 +164,42 @@ class Knowledge:
     def table_of(self, objective: int) -> Table:
         return self.tables[self.objectives[objective].table]
 
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """Every language some objective title is written in."""
+        return tuple(dict.fromkeys(lang for o in self.objectives.values() for lang in o.titles))
 
-def _strings(raw: dict[str, Any], key: str) -> tuple[str, ...]:
-    return tuple(str(item) for item in raw.get(key, ()))
+
+def per_language(raw: dict[str, Any], name: str) -> dict[str, Any]:
+    """A field as a mapping language -> value, written either ``name = {es = ..., en = ...}``
+    or as ``name_es = ...`` keys; lists become tuples of strings."""
+    found: dict[str, Any] = dict(raw.get(name, {})) if isinstance(raw.get(name), dict) else {}
+    for key, value in raw.items():
+        match = _LANG_SUFFIX.match(key)
+        if match and match["field"] == name:
+            found[match["lang"]] = value
+    return {lang: tuple(str(v) for v in value) if isinstance(value, list) else value for lang, value in found.items()}
+
+
+def _merged(*bodies: dict[str, Any]) -> dict[str, Any]:
+    """Bodies of the same objective or table from several files, language fields joined."""
+    out: dict[str, Any] = {}
+    for body in bodies:
+        out.update(body)
+    return out
 
 
 def _objective(raw: dict[str, Any], commitments: dict[str, Any]) -> Objective:
     return Objective(
         number=int(raw["number"]),
         table=str(raw["table"]),
-        title_en=raw["title_en"],
-        title_es=raw["title_es"],
-        short_en=raw["short_en"],
-        short_es=raw["short_es"],
-        summary_en=raw["summary_en"],
-        summary_es=raw["summary_es"],
-        keywords_en=_strings(raw, "keywords_en"),
-        keywords_es=_strings(raw, "keywords_es"),
-        context_en=_strings(raw, "context_en"),
-        context_es=_strings(raw, "context_es"),
+        titles=per_language(raw, "title"),
+        shorts=per_language(raw, "short"),
+        summaries=per_language(raw, "summary"),
+        keyword_lists=per_language(raw, "keywords"),
+        context_lists=per_language(raw, "context"),
         source=raw["source"],
-        commitments_en=commitments.get("commitments_en", ""),
-        commitments_es=commitments.get("commitments_es", ""),
+        commitment_texts=per_language(commitments, "commitments"),
         commitments_source=commitments.get("source", ""),
     )
 
@@ -185,40 +207,51 @@ def _objective(raw: dict[str, Any], commitments: dict[str, Any]) -> Objective:
 def _table(raw: dict[str, Any]) -> Table:
     return Table(
         code=raw["code"],
-        name_en=raw["name_en"],
-        name_es=raw["name_es"],
-        description_en=raw["description_en"],
-        description_es=raw["description_es"],
+        names=per_language(raw, "name"),
+        descriptions=per_language(raw, "description"),
         objectives=tuple(int(n) for n in raw.get("objectives", ())),
-        priorities_en=_strings(raw, "priorities_en"),
-        priorities_es=_strings(raw, "priorities_es"),
-        keywords_en=_strings(raw, "keywords_en"),
-        keywords_es=_strings(raw, "keywords_es"),
+        priority_lists=per_language(raw, "priorities"),
+        keyword_lists=per_language(raw, "keywords"),
         source=raw["source"],
         name_source=raw["name_source"],
         priorities_source=raw["priorities_source"],
     )
 
 
-def read_knowledge(path: Path, commitments_path: Path | None = None) -> Knowledge:
-    """Parse a knowledge file and, when there is one, the objectives' commitments file
-    (uncached; :func:`load_knowledge` is the cached entry point)."""
+def _read(path: Path) -> dict[str, Any]:
     with path.open("rb") as fh:
-        raw = tomllib.load(fh)
+        return tomllib.load(fh)
+
+
+def read_knowledge(
+    path: Path, commitments_path: Path | None = None, languages: tuple[Path, ...] = ()
+) -> Knowledge:
+    """Parse a knowledge file, the objectives' commitments file when there is one, and the
+    files adding languages (``knowledge_<codes>.toml``: language fields by objective number,
+    table code and cadence), uncached; :func:`load_knowledge` is the cached entry point."""
+    raw = _read(path)
+    extra = [_read(p) for p in languages]
     commitments: dict[int, dict[str, Any]] = {}
     if commitments_path is not None and commitments_path.exists():
-        with commitments_path.open("rb") as fh:
-            commitments = {int(c["number"]): c for c in tomllib.load(fh).get("objectives", ())}
+        commitments = {int(c["number"]): c for c in _read(commitments_path).get("objectives", ())}
+
+    def objective_body(body: dict[str, Any]) -> dict[str, Any]:
+        number = int(body["number"])
+        return _merged(body, *(o for e in extra for o in e.get("objectives", ()) if int(o["number"]) == number))
+
     objectives = {
-        o.number: o for o in (_objective(body, commitments.get(int(body["number"]), {})) for body in raw["objectives"])
+        o.number: o
+        for o in (_objective(objective_body(body), commitments.get(int(body["number"]), {})) for body in raw["objectives"])
     }
-    tables = {code: _table(body) for code, body in raw["tables"].items()}
-    cad = raw["cadence"]
+    tables = {
+        code: _table(_merged(body, *(e.get("tables", {}).get(code, {}) for e in extra)))
+        for code, body in raw["tables"].items()
+    }
+    cad = _merged(raw["cadence"], *(e.get("cadence", {}) for e in extra))
     cadence = Cadence(
         meeting_months=tuple(int(m) for m in cad["meeting_months"]),
         pledge_monitoring_months=tuple(int(m) for m in cad["pledge_monitoring_months"]),
-        description_en=cad["description_en"],
-        description_es=cad["description_es"],
+        descriptions=per_language(cad, "description"),
         source=cad["source"],
     )
     return Knowledge(
@@ -230,11 +263,11 @@ def read_knowledge(path: Path, commitments_path: Path | None = None) -> Knowledg
 
 @cache
 def load_knowledge() -> Knowledge:
-    """The packaged knowledge base, parsed once per process.
+    """The packaged knowledge base with every language file beside it, parsed once per process.
 
     The returned mappings are shared by every caller: treat them as read-only.
     """
-    return read_knowledge(DATA_PATH, COMMITMENTS_PATH)
+    return read_knowledge(DATA_PATH, COMMITMENTS_PATH, tuple(sorted(DATA_PATH.parent.glob("knowledge_*.toml"))))
 
 
 _NUMBER_WORDS = {

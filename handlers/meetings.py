@@ -37,12 +37,13 @@ from handlers import recipients
 from handlers.agenda import meeting_lines, meeting_title, meetings_list
 from handlers.errors import UserError
 from handlers.zones import parse_zone
-from handlers.i18n import N_, _, current_locale, ngettext
+from handlers.i18n import N_, _, ngettext
 from handlers.knowledge import fold, load_knowledge, parse_table_code
 from handlers.markup import bold, esc
 from handlers.message import Answer, Attachment, Reply
 from handlers.numbers import parse_number
 from handlers.registry import Registry
+from handlers.vocabulary import accepted_words, shown_word
 from storage import audit, deliveries, organisations, subscriptions
 from storage.meetings import (
     CANCELLED,
@@ -78,15 +79,13 @@ _SUBCOMMANDS = {
     "cancel": "cancel", "cancelar": "cancel", "anular": "cancel",
     "remind": "remind", "recordar": "remind", "reminders": "remind", "recordatorios": "remind", "avisos": "remind",
 }  # fmt: skip
-_QUARTERLY_FLAGS = {"quarterly", "trimestral"}
-_REMIND_FLAGS = {"remind", "recordar", "reminders", "recordatorios"}
-_SERIES_WORDS = {"all", "series", "serie", "todas", "todo"}
+_SUBCOMMANDS |= {w: key for w, key in accepted_words("meeting").items() if key in set(_SUBCOMMANDS.values())}
+_QUARTERLY_FLAGS = {"quarterly", "trimestral"} | {w for w, key in accepted_words("meeting").items() if key == "quarterly"}
+_REMIND_FLAGS = {"remind", "recordar", "reminders", "recordatorios"} | {
+    w for w, key in accepted_words("meeting").items() if key == "remind"
+}
+_SERIES_WORDS = {"all", "series", "serie", "todas", "todo"} | {w for w, key in accepted_words("meeting").items() if key == "all"}
 _NONE_WORDS = {"none", "ninguno", "ninguna", "no"}
-_WORDS = {
-    "en": {"add": "add", "list": "list", "move": "move", "cancel": "cancel", "remind": "remind", "all": "all", "quarterly": "quarterly"},
-    "es": {"add": "nueva", "list": "lista", "move": "mover", "cancel": "cancelar", "remind": "recordar", "all": "todas", "quarterly": "trimestral"},
-}  # fmt: skip
-"""The sub-command words shown in each language (either language's words are accepted)."""
 _FLAG = re.compile(r"^(?:--|—|–)([\w]+)(?:=(.*))?$")
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"'})
 _URL = re.compile(r"^https?://\S+$", re.I)
@@ -219,7 +218,8 @@ def read_options(tokens: list[str]) -> Options:
 
 
 def word(name: str) -> str:
-    return _WORDS.get(current_locale(), _WORDS["en"])[name]
+    """A sub-command word in the language being rendered."""
+    return shown_word("meeting", name)
 
 
 def _is_offset_list(token: str) -> bool:

@@ -86,6 +86,15 @@ _YES = {
     "i agree",
     "si acepto",
     "acepto",
+    "sim",
+    "sim concordo",
+    "concordo",
+    "confirmo",
+    "oui",
+    "oui j accepte",
+    "j accepte",
+    "d accord",
+    "confirmer",
 }
 _PUNCTUATION = re.compile(r"[^\w\s]")
 _FORMAT_WORDS = {"csv", "xlsx", "excel"}

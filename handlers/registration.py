@@ -25,7 +25,7 @@ from handlers.countries import (
     find_country,
 )
 from handlers.errors import UserError
-from handlers.i18n import LANGUAGES, N_, _, current_locale, use_locale
+from handlers.i18n import LANGUAGES, N_, _, use_locale
 from handlers.knowledge import WORKING_TABLES, fold, load_knowledge
 from handlers.markup import bold, esc
 from handlers.numbers import parse_number
@@ -39,6 +39,7 @@ from handlers.members import (
 from handlers.message import Button, Reply
 from handlers.registry import Registry
 from handlers.roles import describe_user
+from handlers.vocabulary import accepted_words, shown_word
 from storage import audit, organisations, roles
 from storage.organisations import APPROVED, PENDING, DuplicateOrganisation, Organisation
 
@@ -49,16 +50,7 @@ STEPS: tuple[str, ...] = ("name", "country", "type", "tables", "contact", "email
 MAX_NAME, MAX_CONTACT, MAX_EMAIL = 200, 120, 254
 MISSES_BEFORE_HELP = 2
 
-_STEP_WORDS: dict[str, dict[str, str]] = {
-    "name": {"en": "name", "es": "nombre"},
-    "country": {"en": "country", "es": "pais"},
-    "type": {"en": "type", "es": "tipo"},
-    "tables": {"en": "tables", "es": "mesas"},
-    "contact": {"en": "contact", "es": "contacto"},
-    "email": {"en": "email", "es": "correo"},
-    "consent": {"en": "consent", "es": "consentimiento"},
-}
-_STEP_BY_WORD = {word: step for step, words in _STEP_WORDS.items() for word in words.values()} | {
+_STEP_BY_WORD = accepted_words("registration") | {
     "organisation": "name",
     "organization": "name",
     "organizacion": "name",
@@ -69,8 +61,14 @@ _STEP_BY_WORD = {word: step for step, words in _STEP_WORDS.items() for word in w
     "person": "contact",
     "persona": "contact",
 }
-_DONE = {"done", "listo", "lista", "ok", "next", "siguiente", "continue", "continuar", "terminar", "finish"}
-_NO = {"no", "n", "no acepto", "i do not agree", "no thanks", "no gracias"}
+_DONE = {
+    "done", "listo", "lista", "ok", "next", "siguiente", "continue", "continuar", "terminar", "finish",
+    "pronto", "seguinte", "proximo", "suivant", "continuer", "fini", "termine",
+}  # fmt: skip
+_NO = {
+    "no", "n", "no acepto", "i do not agree", "no thanks", "no gracias",
+    "nao", "nao concordo", "nao obrigado", "non", "non merci", "je refuse",
+}  # fmt: skip
 _BUTTON_BYTES = 64
 """What a button may send (Telegram's limit for callback data)."""
 _TOGGLE = re.compile(r"^\+\s*(\S+)$")
@@ -158,7 +156,7 @@ async def back(ctx: Context) -> Reply:
         answered = STEPS[:-1] if state.step == "summary" else STEPS[:current]
         target = _STEP_BY_WORD.get(fold(ctx.args.split()[0]))
         if target not in answered:
-            words = ", ".join(_STEP_WORDS[s][current_locale()] for s in answered)
+            words = ", ".join(shown_word("registration", s) for s in answered)
             raise UserError(esc(_("Go back to which question? {steps}").format(steps=words or "—")))
         data["editing"] = state.step == "summary" or bool(data.get("editing"))
     elif current == 0:
@@ -326,7 +324,7 @@ def _buttons(ctx: Context, step: str, data: dict[str, Any]) -> tuple[tuple[Butto
         change = [
             Button(
                 _("Change {what}").format(what=_(label)),
-                command_text(ctx, "back", _STEP_WORDS[s][current_locale()]),
+                command_text(ctx, "back", shown_word("registration", s)),
             )
             for s, label in _CHANGE_LABELS.items()
         ]

@@ -1,4 +1,5 @@
-"""Commands and dialogue flows, each declared once with its Spanish and English names.
+"""Commands and dialogue flows, each declared once with its Spanish and English names; the
+names in other languages come from ``handlers/data/commands.toml`` (:mod:`handlers.vocabulary`).
 
 Feature modules create their own :class:`Registry` and the core composes them; ``/help``
 is generated from what is declared here, never written by hand.
@@ -10,6 +11,9 @@ import difflib
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
+
+from handlers.i18n import LANGUAGES, normalize_language
+from handlers.vocabulary import command_names
 
 if TYPE_CHECKING:
     from handlers.context import Context, State
@@ -31,8 +35,13 @@ class Command:
     privileged: bool = False
     intent: str = "help"
 
-    def name(self, lang: str) -> str:
-        return self.es if lang == "es" else self.en
+    @property
+    def names(self) -> dict[str, str]:
+        """The command's name per language: English, Spanish and those of the data file."""
+        return {"en": self.en, "es": self.es, **command_names(self.en)}
+
+    def name(self, lang: str | None) -> str:
+        return self.names.get(normalize_language(lang) or "en", self.en)
 
 
 @dataclass
@@ -95,8 +104,9 @@ class CommandTable:
             _merge(self.intents, registry.intents, "intent")
             for cmd in registry.commands:
                 self.commands.append(cmd)
-                self._add(cmd.en, cmd, "en" if cmd.en != cmd.es else None)
-                self._add(cmd.es, cmd, "es" if cmd.en != cmd.es else None)
+                names = cmd.names
+                for name in dict.fromkeys(names.values()):
+                    self._add(name, cmd, _implied_language(names, name))
                 for alias in cmd.aliases:
                     self._add(alias, cmd, None)
 
@@ -121,6 +131,14 @@ class CommandTable:
             if shown not in names:
                 names.append(shown)
         return names[:2]
+
+
+def _implied_language(names: dict[str, str], name: str) -> str | None:
+    """The language a command name implies: None when every language spells it alike, else the
+    first spoken language (registry order) that uses it (``objetivo`` -> es, ``objectif`` -> fr)."""
+    if len(set(names.values())) == 1:
+        return None
+    return next((lang for lang in LANGUAGES if names.get(lang) == name), None)
 
 
 def _merge(into: dict[str, Any], new: dict[str, Any], what: str) -> None:

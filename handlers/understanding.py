@@ -27,10 +27,11 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from handlers.knowledge import load_knowledge
-from handlers.nlu.text import PUNCTUATION, Phrase, content_words, find_phrase, load_lexicon, tokens
+from handlers.knowledge import Knowledge, load_knowledge
+from handlers.nlu.text import NLU_DATA, PUNCTUATION, Phrase, content_words, find_phrase, load_lexicon, tokens
 
 if TYPE_CHECKING:
     from handlers.nlu.model import Document
@@ -61,8 +62,9 @@ QUESTION_TOPIC_VOTE = 40.0
 GREETING_WORDS = 5
 #: How many content words must follow an opening greeting for them to be the message.
 AFTER_GREETING_WORDS = 3
-#: How sure the language guess must be (sum of per-word log-odds).
-LANGUAGE_MARGIN = 1.0
+#: How sure the language guess must be: how far (sum of per-word log-odds, each language
+#: against all the others) the best language must lead the runner-up.
+LANGUAGE_MARGIN = 1.5
 
 
 @dataclass(frozen=True)
@@ -95,30 +97,33 @@ _GLUED_NUMBER = re.compile(r"^([a-z]{2,})(\d{1,2})$")  # "wt2", "objetivo10"
 class Engine:
     """The lexicon, the model and the knowledge, built once per process."""
 
-    def __init__(self) -> None:
+    def __init__(self, data: Path = NLU_DATA, knowledge: Knowledge | None = None) -> None:
+        """``data`` holds ``lexicon/``, ``examples/`` and ``intents.toml`` (the packaged ones by
+        default; a test passes another directory to add a language without code)."""
         # numpy and bm25s (about 20 MiB) are loaded with the first message to understand,
         # not when the bot starts: a bot nobody writes to stays small
         from handlers.nlu.model import Model, example_documents, knowledge_documents, load_intents
 
-        self.lexicon = load_lexicon()
-        self.knowledge = load_knowledge()
-        self.intents = load_intents()
-        examples = example_documents()
-        self.model = Model(examples + knowledge_documents(self.knowledge), self.lexicon)
+        self.lexicon = load_lexicon(data / "lexicon")
+        self.knowledge = knowledge or load_knowledge()
+        self.intents = load_intents(data / "intents.toml")
+        examples = example_documents(data / "examples")
+        knowledge_docs = knowledge_documents(self.knowledge)
+        self.model = Model(examples + knowledge_docs, self.lexicon)
         self.table_names = {
             tuple(tokens(name, self.lexicon)): code
             for code, table in self.knowledge.tables.items()
-            for lang in ("en", "es")
-            for name in table.keywords(lang)
+            for keywords in table.keyword_lists.values()
+            for name in keywords
         }
-        self.word_language = self._language_evidence(examples)
+        self.word_language = self._language_evidence(examples + knowledge_docs)
 
     def _language_evidence(self, examples: list[Document]) -> dict[str, tuple[float, ...]]:
         """Per word, the log-odds of each language (in ``self.languages`` order), from the
-        example files and the stopwords."""
+        example files, the knowledge texts and the stopwords."""
         counts: dict[str, Counter[str]] = defaultdict(Counter)
         for doc in examples:
-            counts[doc.lang].update(set(tokens(doc.text, self.lexicon)))
+            counts[doc.lang].update(set(tokens(doc.text, self.lexicon, canonical=False)))
         for lang, words in self.lexicon.function_words.items():
             counts[lang].update(dict.fromkeys(words, 3))
         self.languages = tuple(counts)
@@ -138,10 +143,11 @@ class Engine:
         for word in words:
             for lang, odds in zip(self.languages, self.word_language.get(word, ())):
                 totals[lang] += max(-3.0, min(3.0, odds))
-        if not totals:
+        ranked = totals.most_common(2)
+        if not ranked:
             return None
-        lang, best = totals.most_common(1)[0]
-        return lang if best >= LANGUAGE_MARGIN else None
+        (lang, best), runner_up = ranked[0], (ranked[1][1] if len(ranked) > 1 else -LANGUAGE_MARGIN)
+        return lang if best - runner_up >= LANGUAGE_MARGIN else None
 
     def numbers_after(self, words: list[str], start: int) -> tuple[list[int], int]:
         """Numbers listed from ``words[start]`` on ("10 13", "10 y 13", "twenty two"), and where they end."""
@@ -239,7 +245,7 @@ class Engine:
 
     def understand(self, text: str) -> Understanding:
         words = _split_glued(tokens(text[:MAX_CHARS], self.lexicon))[:MAX_WORDS]
-        language = self.language(words)
+        language = self.language(tokens(text[:MAX_CHARS], self.lexicon, canonical=False)[:MAX_WORDS])
         if not content_words(words, self.lexicon):
             return Understanding("unknown", language=language)
         numbered, _spans = self.references(words, self.lexicon.objective_words)
@@ -409,4 +415,4 @@ def detect_language(text: str) -> str | None:
     if not isinstance(text, str):
         return None
     e = engine()
-    return e.language(tokens(text[:MAX_CHARS], e.lexicon)[:MAX_WORDS])
+    return e.language(tokens(text[:MAX_CHARS], e.lexicon, canonical=False)[:MAX_WORDS])

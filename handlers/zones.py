@@ -135,7 +135,8 @@ def match_zone(text: str) -> ZoneMatch:
     key = place_key(folded.rsplit("/", 1)[-1])
     if key in _capitals():
         return ZoneMatch(_capitals()[key])
-    zones = _cities().get(key) or _countries().get(key) or []
+    # a country first: French calls Mexico City "Mexico", and "México" asks which of its zones
+    zones = _countries().get(key) or _cities().get(key) or []
     if len(zones) == 1:
         return ZoneMatch(zones[0])
     return ZoneMatch(None, tuple(zones))

@@ -41,6 +41,7 @@ class Scores:
     objective: float
     table: float
     intent: float
+    language: float = 1.0
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -85,4 +86,5 @@ def score(questions: Sequence[Question], answers: Sequence[Understanding]) -> Sc
         objective=1 - len(objective_misses(questions, answers)) / max(1, with_objective),
         table=1 - len(table_misses(questions, answers)) / max(1, with_table),
         intent=1 - len(intent_misses(questions, answers)) / max(1, len(questions)),
+        language=sum(a.language == q.lang for q, a in zip(questions, answers)) / max(1, len(questions)),
     )

@@ -55,11 +55,33 @@ def test_no_fuzzy_entries_and_same_placeholders(lang: str) -> None:
             assert sorted(PLACEHOLDER.findall(string)) == expected, (lang, message.id, string)
 
 
-def test_spanish_is_really_spanish() -> None:
-    """A Spanish catalog that copies the English ids is not a translation."""
-    messages = [m for m in catalog("es") if m.id and isinstance(m.id, str) and len(m.id) > 25]
+TRANSLATED = [lang for lang in LANGUAGES if lang != "en"]
+#: English words that never appear in a sentence of the other catalogs.
+ENGLISH_WORDS = re.compile(r"\b(?:the|you|your|with|which|is|are|this|that|please|send)\b")
+#: Text inside {placeholders}, /commands, ids and codes, left as they are in every language.
+NOT_PROSE = re.compile(r"\{\w*\}|/\w+|\[[^\]]*\]|\b[A-Z_]{2,}\w*")
+
+
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_catalog_is_really_translated(lang: str) -> None:
+    """A catalog that copies the English ids, or leaves English sentences in, is not a translation."""
+    messages = [m for m in catalog(lang) if m.id and isinstance(m.id, str) and len(m.id) > 25]
     copied = [m.id for m in messages if m.string == m.id]
     assert len(copied) <= len(messages) // 20, copied[:10]
+    leaking = [
+        string
+        for m in catalog(lang)
+        if m.id
+        for string in (m.string if isinstance(m.string, tuple) else (m.string,))
+        if ENGLISH_WORDS.search(NOT_PROSE.sub(" ", string))
+    ]
+    assert not leaking, f"English left in the {lang} catalog: {leaking[:5]}"
+
+
+def test_languages_come_from_the_catalogs() -> None:
+    assert set(LANGUAGES) == {"es", "en", "pt", "fr"}
+    for lang in LANGUAGES:
+        assert (LOCALES_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po").exists()
 
 
 GETTEXT_CALLS = {"_", "N_", "gettext", "ngettext"}

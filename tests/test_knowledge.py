@@ -125,7 +125,7 @@ def test_table_of(knowledge: Knowledge) -> None:
     ("lang", "expected"),
     [
         ("es", "es"), ("es_AR", "es"), ("ES-mx", "es"), ("en", "en"), ("en_GB", "en"),
-        (None, "en"), ("pt", "en"), ("", "en"),
+        (None, "en"), ("pt", "pt"), ("pt_BR", "pt"), ("fr-HT", "fr"), ("de", "en"), ("", "en"),
     ],
 )  # fmt: skip
 def test_lang_key(lang: str | None, expected: str) -> None:
@@ -134,9 +134,19 @@ def test_lang_key(lang: str | None, expected: str) -> None:
 
 def test_language_selection(knowledge: Knowledge) -> None:
     obj = knowledge.objectives[20]
-    assert obj.title("es_MX") == obj.title_es
-    assert obj.title(None) == obj.title_en
+    assert obj.title("es_MX") == obj.titles["es"]
+    assert obj.title(None) == obj.titles["en"]
+    assert obj.title("pt_BR") == obj.titles["pt"] != obj.titles["es"]
+    assert obj.title("fr") == obj.titles["fr"]
     assert knowledge.tables["LT"].name("es") == "Mesa de Enlace"
+
+
+def test_missing_texts_follow_the_fallback_chain(knowledge: Knowledge) -> None:
+    """No Portuguese or French commitments are written yet: pt falls back to Spanish, fr to English."""
+    obj = knowledge.objectives[10]
+    assert obj.commitments("pt") == obj.commitments("es")
+    assert obj.commitments("fr") == obj.commitments("en")
+    assert obj.commitments("de") == obj.commitments("en")
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,14 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
-SKIP = shutil.ignore_patterns("*.mo", "__pycache__", ".venv*", ".git", "data", "build", "*.egg-info", "tests", "bench")
+_SKIP_ANYWHERE = shutil.ignore_patterns("*.mo", "__pycache__", ".venv*", ".git", "build", "*.egg-info", "tests", "bench")
+
+
+def SKIP(directory: str, names: list[str]) -> set[str]:
+    """What a fresh checkout would not have: built files, and the bot's runtime ``data/`` at the
+    top (``handlers/data/`` is source: the knowledge base and the language registry)."""
+    skipped = set(_SKIP_ANYWHERE(directory, names))
+    return skipped | ({"data"} if Path(directory) == ROOT else set())
 
 
 def test_a_plain_install_answers_in_spanish(tmp_path: Path) -> None:

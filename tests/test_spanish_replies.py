@@ -1,15 +1,17 @@
-"""Issue 12 item 3: every command, rendered in Spanish, carries no English text from the catalog.
+"""Issue 12 item 3 (and 13 for Portuguese and French): every command, rendered in Spanish,
+Portuguese or French, carries no English text from the catalog.
 
 Generic over the registry and the catalogs: each declared command is sent bare and with the
 usual kinds of argument, by an administrator who is a member and secretary too, in a Spanish
 chat with data to show; any English message id (or a piece of one between placeholders) whose
-Spanish is different must not appear in what the bot answers."""
+translation is different must not appear in what the bot answers."""
 
 from __future__ import annotations
 
 import re
 from functools import cache
 
+import pytest
 from babel.messages.pofile import read_po
 
 from bot.adapters.console import ConsoleAdapter
@@ -26,13 +28,13 @@ WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
 
 
 @cache
-def spanish_corpus() -> str:
-    """Everything Spanish the bot may legitimately say: translations and the knowledge base."""
-    with (LOCALES_DIR / "es" / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as handle:
-        strings = [s for m in read_po(handle, locale="es") for s in _strings(m.string)]
+def translated_corpus(lang: str) -> str:
+    """Everything the bot may legitimately say in ``lang``: translations and the knowledge base."""
+    with (LOCALES_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as handle:
+        strings = [s for m in read_po(handle, locale=lang) for s in _strings(m.string)]
     knowledge = load_knowledge()
-    strings += [o.title("es") + " " + o.summary("es") for o in knowledge.objectives.values()]
-    strings += [t.name("es") + " " + t.description("es") + " ".join(t.priorities("es")) for t in knowledge.tables.values()]
+    strings += [o.title(lang) + " " + o.summary(lang) + " " + o.commitments(lang) for o in knowledge.objectives.values()]
+    strings += [t.name(lang) + " " + t.description(lang) + " ".join(t.priorities(lang)) for t in knowledge.tables.values()]
     return "\n".join(strings).lower()
 
 
@@ -41,13 +43,13 @@ def _strings(value: object) -> tuple[str, ...]:
 
 
 @cache
-def english_pieces() -> list[re.Pattern[str]]:
+def english_pieces(lang: str) -> list[re.Pattern[str]]:
     """Patterns of catalog English that Spanish replies must not contain: each id's text between
     placeholders, when it has two words or more, or is a whole one-word message; pieces that are
     also Spanish (names, shared words) are left out."""
-    with (LOCALES_DIR / "es" / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as handle:
-        catalog = read_po(handle, locale="es")
-    corpus = spanish_corpus()
+    with (LOCALES_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as handle:
+        catalog = read_po(handle, locale=lang)
+    corpus = translated_corpus(lang)
     patterns: dict[str, re.Pattern[str]] = {}
     for message in catalog:
         if not message.id:
@@ -70,24 +72,33 @@ def shown(replies: list[Reply]) -> str:
     return "\n".join(parts)
 
 
-async def test_every_command_answers_in_spanish_without_english_catalog_text(
-    app: App, console: ConsoleAdapter
+WIZARD = {
+    "es": None,
+    "pt": ("Rede Migrante", "Brasil", "2", "1 3", "Ana Souza", "ana@example.org", "sim", "confirmar"),
+    "fr": ("Réseau Migrant", "Haïti", "2", "1 3", "Anne Joseph", "anne@example.org", "oui", "confirmer"),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(WIZARD))
+async def test_every_command_answers_in_its_language_without_english_catalog_text(
+    app: App, console: ConsoleAdapter, lang: str
 ) -> None:
+    await console.ask(f"/idioma {lang}", user_id="admin")
     await console.ask("/secretaria agregar WT1 console:admin", user_id="admin")
-    await run_wizard(console, "admin")
+    await run_wizard(console, "admin", *(() if WIZARD[lang] is None else (WIZARD[lang],)))
     await run_wizard(console, "ana", ("Otra Red", "Chile", "2", "1 2", "Ana Ruiz", "ana@example.org", "sí", "confirmar"))
     await console.ask('/reunion nueva WT1 2027-02-15 15:00 America/Lima "Reunión trimestral" --trimestral', user_id="admin")
     await console.ask("/suscribir WT1", user_id="admin")
-    patterns = english_pieces()
+    patterns = english_pieces(lang)
     assert len(patterns) > 100
     commands = app.core.commands.commands
     assert len(commands) > 25
     leaks: list[str] = []
     for command in commands:
         for arguments in ARGUMENTS:
-            text = f"/{command.es} {arguments}".strip()
+            text = f"/{command.name(lang)} {arguments}".strip()
             answer = shown(await console.ask(text, user_id="admin"))
             assert answer, text
             leaks += [f"{text!r}: {p.pattern}" for p in patterns if p.search(answer)]
-            await console.ask("/cancelar", user_id="admin")
+            await console.ask(f"/{app.core.commands.by_english_name('cancel').name(lang)}", user_id="admin")
     assert not leaks, leaks[:20]

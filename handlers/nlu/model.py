@@ -101,12 +101,15 @@ def knowledge_documents(knowledge: Knowledge) -> list[Document]:
     docs: list[Document] = []
     for number, o in knowledge.objectives.items():
         label = f"objective:{number}"
-        for lang in ("en", "es"):
-            texts = [o.title(lang), o.short(lang), o.summary(lang), *o.keywords(lang), *o.context(lang)]
-            docs += [Document(label, t, lang) for t in texts]
+        for lang in knowledge.languages:
+            texts = [
+                o.titles.get(lang, ""), o.shorts.get(lang, ""), o.summaries.get(lang, ""),
+                *o.keyword_lists.get(lang, ()), *o.context_lists.get(lang, ()),
+            ]  # fmt: skip
+            docs += [Document(label, t, lang) for t in texts if t]
     for code, t in knowledge.tables.items():
-        for lang in ("en", "es"):
-            docs += [Document(f"table:{code}", text, lang) for text in t.keywords(lang)]
+        for lang, keywords in t.keyword_lists.items():
+            docs += [Document(f"table:{code}", text, lang) for text in keywords]
     return docs
 
 

@@ -48,6 +48,7 @@ class Lexicon:
     numbers: dict[str, int]
     stemmer_names: tuple[str, ...]
     function_words: dict[str, frozenset[str]]
+    """Per language, its stopwords and number words: evidence of the language a message is in."""
 
 
 def ascii_fold(text: str) -> str:
@@ -93,19 +94,24 @@ def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
         numbers={
             ascii_fold(k): int(v) for data in raw.values() for k, v in data.get("references", {}).get("numbers", {}).items()
         },
-        stemmer_names=tuple(dict.fromkeys(data["stemmer"] for data in raw.values())),
+        stemmer_names=tuple(dict.fromkeys(data["stemmer"] for data in raw.values() if data.get("stemmer"))),
         function_words={
-            lang: frozenset(ascii_fold(w) for w in str(data.get("stopwords", "")).split()) for lang, data in raw.items()
+            lang: frozenset(
+                ascii_fold(w)
+                for w in [*str(data.get("stopwords", "")).split(), *data.get("references", {}).get("numbers", {})]
+            )
+            for lang, data in raw.items()
         },
     )
 
 
-def tokens(text: str, lexicon: Lexicon) -> list[str]:
-    """Folded words and clause punctuation, shorthand spelt out and slang made canonical."""
+def tokens(text: str, lexicon: Lexicon, canonical: bool = True) -> list[str]:
+    """Folded words and clause punctuation, shorthand spelt out and (when ``canonical``) slang
+    made canonical; the language guess reads the words as written ("remessas" stays Portuguese)."""
     out: list[str] = []
     for token in _TOKEN.findall(_LONG_RUN.sub(r"\1", ascii_fold(text))):
         for word in lexicon.shorthand.get(token, (token,)):
-            out.append(lexicon.synonyms.get(word, word))
+            out.append(lexicon.synonyms.get(word, word) if canonical else word)
     return out
 
 

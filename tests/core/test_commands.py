@@ -79,7 +79,31 @@ async def test_language_is_stored_and_survives_a_restart(sqlite_url: str, tmp_pa
 
 
 async def test_unknown_language_is_refused(console: ConsoleAdapter) -> None:
-    assert "Hablo español (es) e inglés (en)" in text_of(await console.ask("/idioma fr"))
+    reply = text_of(await console.ask("/idioma de"))
+    assert "Hablo español (es), inglés (en), portugués (pt) y francés (fr)" in reply
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("/idioma pt", "português"), ("/idioma português", "português"), ("/idioma portugués", "português"),
+        ("/idioma portuguese", "português"), ("/idioma fr", "français"), ("/idioma français", "français"),
+        ("/idioma francés", "français"), ("/langue french", "français"), ("/idioma es", "español"),
+    ],
+)  # fmt: skip
+async def test_languages_by_code_and_name(console: ConsoleAdapter, command: str, expected: str) -> None:
+    assert expected in text_of(await console.ask(command))
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("/objectif 10", "Objectif 10"), ("/objective 10", "Objective 10"), ("/objetivo 10", "Objetivo 10"),
+        ("/objectifs", "/objectif N"), ("/mesa 2", "Mesa de Trabajo 2"), ("/reunioes", "reuni"),
+    ],
+)  # fmt: skip
+async def test_commands_by_their_names_in_each_language(console: ConsoleAdapter, command: str, expected: str) -> None:
+    assert expected in text_of(await console.ask(command))
 
 
 async def test_free_text_follows_the_question_language(console: ConsoleAdapter) -> None:
@@ -111,3 +135,13 @@ async def test_objective_questions_without_a_single_answer(console: ConsoleAdapt
     [reply] = await console.ask(question)
     assert expected in plain(reply.html)
     assert reply.answer is not None and reply.answer.intent == "objective"
+
+
+@pytest.mark.parametrize(("app_language", "expected"), [("pt-BR", "Objetivo 10"), ("es-419", "Objetivo 10"), (None, "Objetivo 10")])
+async def test_a_name_shared_by_two_languages_follows_the_app_language(
+    console: ConsoleAdapter, app_language: str | None, expected: str
+) -> None:
+    """``/objetivo`` is Spanish and Portuguese: a Brazilian app gets the Portuguese title."""
+    [reply] = await console.exchange(console.message("/objetivo 10", "bia", language_code=app_language))
+    lang = "pt" if app_language == "pt-BR" else "es"
+    assert expected in text_of([reply]) and load_knowledge().objectives[10].title(lang) in text_of([reply])

@@ -82,4 +82,4 @@ async def test_an_unsure_answer_asks_with_buttons(console: ConsoleAdapter) -> No
 
 async def test_asking_for_another_language_offers_the_choice(console: ConsoleAdapter) -> None:
     [reply] = await console.ask("¿puedes hablar en inglés?")
-    assert [b.command for row in reply.buttons for b in row] == ["/idioma es", "/idioma en"]
+    assert [b.command for row in reply.buttons for b in row] == ["/idioma es", "/idioma en", "/idioma pt", "/idioma fr"]

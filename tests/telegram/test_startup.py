@@ -33,7 +33,7 @@ async def test_command_menus_per_language_and_scope(telegram: Telegram) -> None:
     commands = [c for c in telegram.app.core.commands.commands if not c.privileged]
     bot = telegram.bot
 
-    for language in ("es", "en", ""):
+    for language in ("es", "en", "pt", "fr", ""):
         shown_language = language or telegram.app.settings.bot_language
         with use_locale(shown_language):
             expected = [
@@ -41,8 +41,15 @@ async def test_command_menus_per_language_and_scope(telegram: Telegram) -> None:
             ]
         for scope in ("all_private_chats", "all_group_chats"):
             assert bot.commands_for(scope, language) == expected
-    names = {language: {c["command"] for c in bot.commands_for("all_private_chats", language)} for language in ("es", "en")}
+    names = {
+        language: {c["command"] for c in bot.commands_for("all_private_chats", language)}
+        for language in ("es", "en", "pt", "fr")
+    }
     assert {"objetivo", "mesa", "start"} <= names["es"] and {"objective", "table", "start"} <= names["en"]
+    assert {"objetivo", "mesa", "ajuda", "cadastro"} <= names["pt"]
+    assert {"objectif", "table", "aide", "inscription"} <= names["fr"]
+    descriptions = {language: bot.commands_for("all_private_chats", language)[0]["description"] for language in ("es", "pt", "fr")}
+    assert len(set(descriptions.values())) == 3
     assert bot.commands_for("all_private_chats", "es")[0]["description"] != bot.commands_for(
         "all_private_chats", "en"
     )[0]["description"]
@@ -50,7 +57,7 @@ async def test_command_menus_per_language_and_scope(telegram: Telegram) -> None:
 
 
 async def test_privileged_commands_stay_out_of_the_menus(telegram: Telegram) -> None:
-    privileged = {fold(c.name(lang)) for c in telegram.app.core.commands.commands if c.privileged for lang in ("es", "en")}
+    privileged = {fold(c.name(lang)) for c in telegram.app.core.commands.commands if c.privileged for lang in c.names}
     listed = {c["command"] for key in telegram.bot.commands for c in telegram.bot.commands[key]}
 
     assert not privileged & listed
