@@ -45,13 +45,17 @@ REFERENCE = ROOT.parent / "shared" / "reference" / "gcm_objectives.tsv"
 # for a data edit that moves a few answers, not for a broken engine.
 FLOORS = Scores(objective=0.95, table=0.96, intent=0.95)
 
-# The frozen set of 2026-11-29 (392 messages: stories without the topic's word, context before
-# the question, negation, meta, off-topic, tables by theme) was written apart from the engine and
-# its data and scored once, after the engine was built: 0.914 objective, 0.931 table, 0.949
-# intent. That is the honest estimate for messages never seen; its floor guards that figure
-# against regressions and is never a target to tune on (its misses are not shown).
-FROZEN = DATA / "frozen-2026-11-29.tsv"
-FROZEN_FLOORS = Scores(objective=0.89, table=0.91, intent=0.93)
+# The frozen sets of 2026-11-29 were written apart from the engine and its data and are never
+# tuned on (their misses are not shown). The es/en set (392 messages: stories without the topic's
+# word, context before the question, negation, meta, off-topic, tables by theme) was scored once
+# when the engine was built (0.914 objective, 0.931 table, 0.949 intent) and once more after the
+# Portuguese and French data landed (0.936, 0.954, 0.964); the pt/fr set (214 messages) was scored
+# once, after that (0.950, 0.955, 0.930). These are the honest estimates for messages never seen;
+# the floors, a little under them, guard against regressions and are never targets.
+FROZEN_FLOORS = {
+    "frozen-2026-11-29": Scores(objective=0.91, table=0.93, intent=0.94),
+    "frozen-ptfr-2026-11-29": Scores(objective=0.92, table=0.93, intent=0.90),
+}
 
 SETS: dict[str, list[Question]] = {name: load_questions(path) for name, path in TUNING_SETS.items()}
 ROWS = SETS["questions"]
@@ -503,10 +507,12 @@ def test_every_example_file_is_a_known_label_with_examples_in_both_languages() -
     assert {f"table:{code}" for code in TABLE_CODES} <= by_language["es"]
 
 
-def test_frozen_set_floor() -> None:
-    rows = load_questions(FROZEN)
-    assert len(rows) >= 300
+@pytest.mark.parametrize("name", sorted(FROZEN_FLOORS))
+def test_frozen_set_floor(name: str) -> None:
+    rows = load_questions(DATA / f"{name}.tsv")
+    assert len(rows) >= 200
+    floors = FROZEN_FLOORS[name]
     scores = score(rows, [understand(row.text) for row in rows])
-    assert scores.objective >= FROZEN_FLOORS.objective
-    assert scores.table >= FROZEN_FLOORS.table
-    assert scores.intent >= FROZEN_FLOORS.intent
+    assert scores.objective >= floors.objective
+    assert scores.table >= floors.table
+    assert scores.intent >= floors.intent
