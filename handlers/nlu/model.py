@@ -28,6 +28,7 @@ when they are close enough; stems (Snowball) bring inflections together.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import tomllib
@@ -42,6 +43,10 @@ from rapidfuzz import fuzz, process
 
 from handlers.knowledge import Knowledge
 from handlers.nlu.text import NLU_DATA, Lexicon, Stemmer, content_words, features, tokens
+
+# bm25s sets its logger to DEBUG when imported, after the bot configured logging: keep its
+# "Building index" lines out of the chat and of `gcmbot ask` (warnings still show)
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 EXAMPLES_DIR = NLU_DATA / "examples"
 INTENTS_FILE = NLU_DATA / "intents.toml"
