@@ -21,6 +21,7 @@ from handlers.numbers import is_number, parse_number
 from handlers.pages import more_button, page_line, page_of, take_page
 from handlers.registry import Registry
 from handlers.roles import privileged_tables
+from handlers.vocabulary import answer_words
 from storage import audit, erasure, organisations
 from storage.organisations import APPROVED, LEFT, PENDING, REJECTED, Membership, Organisation
 from storage.pledges import erase_reporters
@@ -73,29 +74,6 @@ _FILLER = {
     "las",
 }
 _EVERY = {"all", "todas", "todos"}
-_YES = {
-    "yes",
-    "y",
-    "si",
-    "s",
-    "confirm",
-    "confirmar",
-    "ok",
-    "vale",
-    "yes i agree",
-    "i agree",
-    "si acepto",
-    "acepto",
-    "sim",
-    "sim concordo",
-    "concordo",
-    "confirmo",
-    "oui",
-    "oui j accepte",
-    "j accepte",
-    "d accord",
-    "confirmer",
-}
 _PUNCTUATION = re.compile(r"[^\w\s]")
 _FORMAT_WORDS = {"csv", "xlsx", "excel"}
 _PLEDGE_WORDS = {"pledges", "compromisos", "pledge", "compromiso"}
@@ -113,7 +91,7 @@ def words(text: str) -> str:
 
 
 def is_yes(text: str) -> bool:
-    return words(text) in _YES
+    return words(text) in answer_words("yes")
 
 
 def parse_working_tables(text: str) -> list[str]:

@@ -39,7 +39,7 @@ from handlers.members import (
 from handlers.message import Button, Reply
 from handlers.registry import Registry
 from handlers.roles import describe_user
-from handlers.vocabulary import accepted_words, shown_word
+from handlers.vocabulary import accepted_words, answer_words, shown_word
 from storage import audit, organisations, roles
 from storage.organisations import APPROVED, PENDING, DuplicateOrganisation, Organisation
 
@@ -61,14 +61,6 @@ _STEP_BY_WORD = accepted_words("registration") | {
     "person": "contact",
     "persona": "contact",
 }
-_DONE = {
-    "done", "listo", "lista", "ok", "next", "siguiente", "continue", "continuar", "terminar", "finish",
-    "pronto", "seguinte", "proximo", "suivant", "continuer", "fini", "termine",
-}  # fmt: skip
-_NO = {
-    "no", "n", "no acepto", "i do not agree", "no thanks", "no gracias",
-    "nao", "nao concordo", "nao obrigado", "non", "non merci", "je refuse",
-}  # fmt: skip
 _BUTTON_BYTES = 64
 """What a button may send (Telegram's limit for callback data)."""
 _TOGGLE = re.compile(r"^\+\s*(\S+)$")
@@ -375,7 +367,7 @@ def _words(text: str, *, longest: int, empty: str) -> str:
         raise UserError(esc(_("Please write it as plain text, without < or >.")))
     if not any(c.isalpha() for c in text):
         raise UserError(esc(_("That does not look like a name: please write it with letters.")))
-    if words(text) in _DONE:
+    if words(text) in answer_words("done"):
         raise UserError(esc(_("“{word}” is not a name: please write the name itself.").format(word=text)))
     return " ".join(text.split())
 
@@ -517,7 +509,7 @@ async def _answer_tables(ctx: Context, data: dict[str, Any], text: str) -> Next:
                 )
             ),
         )
-    if words(text) in _DONE:
+    if words(text) in answer_words("done"):
         if not data.get("tables"):
             raise UserError(esc(_("Choose at least one table first.")))
         return _tables_chosen(data["tables"])
@@ -570,7 +562,7 @@ async def _answer_consent(ctx: Context, data: dict[str, Any], text: str) -> Next
     if is_yes(text) or words(text) in {"agree", "de acuerdo"}:
         data["consent"] = True
         return Next()
-    if words(text) in _NO:
+    if words(text) in answer_words("no"):
         await ctx.end_state()
         return Next(
             replies=(

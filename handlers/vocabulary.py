@@ -37,3 +37,9 @@ def shown_word(group: str, key: str, lang: str | None = None) -> str:
 def accepted_words(group: str) -> dict[str, str]:
     """Every language's word of a group -> its English key (what a member may type)."""
     return {word: key for key, words in _data()["words"][group].items() for word in words.values()}
+
+
+@cache
+def answer_words(kind: str) -> frozenset[str]:
+    """Every language's typed answers of a kind ("yes", "no", "done"), folded as members' words are."""
+    return frozenset(word for words in _data()["answers"][kind].values() for word in words)
