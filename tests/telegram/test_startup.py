@@ -19,7 +19,7 @@ from telegram.error import InvalidToken
 
 from bot.adapters.telegram import TelegramAdapter
 from bot.app import App
-from handlers.core import fold
+from handlers.knowledge import fold
 from handlers.i18n import _, use_locale
 from handlers.message import Address, Reply
 from tests.conftest import FakeClock, make_settings
@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 async def test_command_menus_per_language_and_scope(telegram: Telegram) -> None:
-    commands = [c for c in telegram.app.core.commands.commands if not c.privileged]
+    commands = [c for c in telegram.app.services.commands.commands if not c.privileged]
     bot = telegram.bot
 
     for language in ("es", "en", "pt", "fr", ""):
@@ -57,7 +57,7 @@ async def test_command_menus_per_language_and_scope(telegram: Telegram) -> None:
 
 
 async def test_privileged_commands_stay_out_of_the_menus(telegram: Telegram) -> None:
-    privileged = {fold(c.name(lang)) for c in telegram.app.core.commands.commands if c.privileged for lang in c.names}
+    privileged = {fold(c.name(lang)) for c in telegram.app.services.commands.commands if c.privileged for lang in c.names}
     listed = {c["command"] for key in telegram.bot.commands for c in telegram.bot.commands[key]}
 
     assert not privileged & listed
