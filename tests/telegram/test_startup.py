@@ -139,7 +139,7 @@ async def test_waits_for_an_unreachable_bot_api_server(
     adapter = TelegramAdapter(app.settings, retry_delay=0.05)
     app.add(adapter)
     fake = FakeTelegram(port=port, bots={TOKEN: BOT_USERNAME})
-    task = asyncio.create_task(adapter.run(app))
+    task = asyncio.create_task(adapter.run(app.hub))
     try:
         with caplog.at_level(logging.WARNING, logger="bot.adapters.telegram"):
             async with asyncio.timeout(10):
@@ -166,6 +166,6 @@ async def test_a_revoked_token_stops_the_adapter(sqlite_url: str, clock: FakeClo
         await app.start()
         try:
             with pytest.raises(InvalidToken):
-                await asyncio.wait_for(TelegramAdapter(app.settings).run(app), timeout=10)
+                await asyncio.wait_for(TelegramAdapter(app.settings).run(app.hub), timeout=10)
         finally:
             await app.close()
