@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Context:
+    """One message being handled. Handlers use their services through the short properties
+    (``ctx.db``, ``ctx.clock``, ``ctx.config``, ``ctx.chats``, ``ctx.commands``)."""
+
     services: Services
     message: Message
     chat: ChatInfo
