@@ -52,10 +52,12 @@ test: install-test
 	$(BIN)/python -m pytest -q
 
 ## the fast loop while developing: everything not marked slow (no Synapse, no extra processes,
-## no wheel), with a smaller fuzz (CHECK_FUZZ_EXAMPLES messages per database)
+## no wheel), on CHECK_WORKERS processes (pytest-xdist), with a smaller fuzz (CHECK_FUZZ_EXAMPLES
+## messages per database)
+CHECK_WORKERS ?= auto
 CHECK_FUZZ_EXAMPLES ?= 200
 check: install-test
-	FUZZ_EXAMPLES=$(CHECK_FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -m "not slow"
+	FUZZ_EXAMPLES=$(CHECK_FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -m "not slow" -n $(CHECK_WORKERS)
 
 ## the property-based test of the core at full size: FUZZ_EXAMPLES messages on each database (25,000 in all)
 FUZZ_EXAMPLES ?= 12500
