@@ -30,8 +30,11 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from handlers.knowledge import Knowledge, load_knowledge
-from handlers.nlu.text import NLU_DATA, PUNCTUATION, Phrase, content_words, find_phrase, load_lexicon, tokens
+from handlers.knowledge import Knowledge, load_knowledge, table_keywords
+from handlers.nlu.text import (
+    NLU_DATA, PUNCTUATION, TableReader, content_words, find_phrase, load_lexicon, numbers_after, phrase_at,
+    references, tokens,
+)  # fmt: skip
 
 if TYPE_CHECKING:
     from handlers.nlu.model import Document
@@ -91,9 +94,6 @@ class Understanding:
     alternatives: tuple[str, ...] = ()
 
 
-_GLUED_NUMBER = re.compile(r"^([a-z]{2,})(\d{1,2})$")  # "wt2", "objetivo10"
-
-
 class Engine:
     """The lexicon, the model and the knowledge, built once per process."""
 
@@ -110,12 +110,7 @@ class Engine:
         examples = example_documents(data / "examples")
         knowledge_docs = knowledge_documents(self.knowledge)
         self.model = Model(examples + knowledge_docs, self.lexicon)
-        self.table_names = {
-            tuple(tokens(name, self.lexicon)): code
-            for code, table in self.knowledge.tables.items()
-            for keywords in table.keyword_lists.values()
-            for name in keywords
-        }
+        self.tables = TableReader(self.lexicon, table_keywords(self.knowledge))
         self.word_language = self._language_evidence(examples + knowledge_docs)
 
     def _language_evidence(self, examples: list[Document]) -> dict[str, tuple[float, ...]]:
@@ -149,58 +144,13 @@ class Engine:
         (lang, best), runner_up = ranked[0], (ranked[1][1] if len(ranked) > 1 else -LANGUAGE_MARGIN)
         return lang if best - runner_up >= LANGUAGE_MARGIN else None
 
-    def numbers_after(self, words: list[str], start: int) -> tuple[list[int], int]:
-        """Numbers listed from ``words[start]`` on ("10 13", "10 y 13", "twenty two"), and where they end."""
-        numbers: list[int] = []
-        i, glued = start, False
-        while i < len(words):
-            word = words[i]
-            value = int(word) if word.isascii() and word.isdigit() and len(word) <= 3 else self.lexicon.numbers.get(word)
-            if value is not None:
-                if glued and numbers[-1] % 10 == 0 and numbers[-1] >= 20 and value < 10:
-                    numbers[-1] += value  # "twenty two"
-                else:
-                    numbers.append(value)
-                i, glued = i + 1, not word.isdigit()
-            elif numbers and (word in self.lexicon.joiners or word == ",") and i + 1 < len(words):
-                i, glued = i + 1, False
-            else:
-                break
-        return numbers, i
-
-    def references(self, words: list[str], phrases: tuple[Phrase, ...]) -> tuple[list[int], list[tuple[int, int]]]:
-        """Numbers written after one of the phrases ("objetivo 10 y 13"), and the spans they fill."""
-        found: list[int] = []
-        spans: list[tuple[int, int]] = []
-        position = 0
-        while (match := find_phrase(words, phrases, position)) is not None:
-            after = match[1]
-            while after < len(words) and (words[after] in self.lexicon.number_words or words[after] == "."):
-                after += 1
-            numbers, stop = self.numbers_after(words, after)
-            found += [n for n in numbers if n not in found]
-            if numbers:
-                spans.append((match[0], stop))
-            position = match[1]
-        return found, spans
-
-    def named_tables(self, words: list[str]) -> tuple[list[str], list[tuple[int, int]]]:
-        found: list[str] = []
-        spans: list[tuple[int, int]] = []
-        for phrase, code in self.table_names.items():
-            match = find_phrase(words, (phrase,))
-            if match:
-                found += [code] if code not in found else []
-                spans.append(match)
-        return found, spans
-
     def excluded(self, words: list[str]) -> list[bool]:
         """Which words belong to a part the member excludes ("not X", "X rather than Y")."""
         lex = self.lexicon
         marks = [False] * len(words)
 
         def clause_end(i: int) -> int:
-            while i < len(words) and words[i] not in PUNCTUATION and not _starts(words, i, lex.contrast):
+            while i < len(words) and words[i] not in PUNCTUATION and not phrase_at(words, i, lex.contrast):
                 i += 1
             return i
 
@@ -211,7 +161,7 @@ class Engine:
                 marks[match[0] : end] = [True] * (end - match[0])
             position = max(end, match[1])
         for i in range(len(words)):
-            if _starts(words, i, lex.contrast):
+            if phrase_at(words, i, lex.contrast):
                 j = i - 2 if i > 0 and words[i - 1] in PUNCTUATION else i - 1  # "not X, I mean Y"
                 while j >= 0 and words[j] not in PUNCTUATION and words[j] not in lex.negators:
                     j -= 1
@@ -244,19 +194,15 @@ class Engine:
     # deciding --------------------------------------------------------------------------
 
     def understand(self, text: str) -> Understanding:
-        words = _split_glued(tokens(text[:MAX_CHARS], self.lexicon))[:MAX_WORDS]
+        words = tokens(text[:MAX_CHARS], self.lexicon)[:MAX_WORDS]
         language = self.language(tokens(text[:MAX_CHARS], self.lexicon, canonical=False)[:MAX_WORDS])
         if not content_words(words, self.lexicon):
             return Understanding("unknown", language=language)
-        numbered, _spans = self.references(words, self.lexicon.objective_words)
-        if numbered:
-            valid = tuple(n for n in numbered if n in self.knowledge.objectives)[:3]
+        if numbered := references(words, self.lexicon.objective_words, self.lexicon):
+            valid = tuple(dict.fromkeys(n for n, _a, _b in numbered if n in self.knowledge.objectives))[:3]
             return Understanding("objective", valid, self.tables_of(valid), bool(valid), language, "numbers")
-        table_numbers, spans = self.references(words, self.lexicon.table_words)
-        named, named_spans = self.named_tables(words)
-        tables = list(dict.fromkeys([f"WT{n}" for n in table_numbers if 1 <= n <= 4] + named))
-        if tables:
-            return self.about_table(words, tables, spans, named_spans, language)
+        if tables := self.tables.find(words):
+            return self.about_table(words, tables, language)
         votes, coverage = self.votes(self.after_greeting(words))
         if not votes or next(iter(votes.values())) < MIN_VOTE or coverage < MIN_COVERAGE:
             return Understanding("unknown", language=language)
@@ -333,30 +279,25 @@ class Engine:
             return [topics[0]] + [l for l in labels if l != topics[0]]
         return labels
 
-    def about_table(
-        self,
-        words: list[str],
-        tables: list[str],
-        numbered: list[tuple[int, int]],
-        named_spans: list[tuple[int, int]],
-        language: str | None,
-    ) -> Understanding:
+    def about_table(self, words: list[str], tables: list[tuple[str, int, int, bool]], language: str | None) -> Understanding:
         """A table named by number or name: its meetings, joining it, a topic asked after its
         number ("¿qué hace la mesa 3 con las remesas?"), or the table itself (a name such as
         "the table on data and evidence" goes on with words of its theme, not a new topic)."""
-        named = set().union(*(range(a, b) for a, b in numbered + named_spans))
+        codes = tuple(dict.fromkeys(code for code, _a, _b, _n in tables))
+        named = {i for _c, a, b, _n in tables for i in range(a, b)}
         rest, _coverage = self.votes([w for i, w in enumerate(words) if i not in named])
         asked = next((l for l in rest if not l.startswith("objective:")), "unknown")
         intent, answer = self.intent_of(asked)
         table_vote = max((v for l, v in rest.items() if self.intent_of(l)[0] == "table"), default=0.0)
         if intent in ("meetings", "register") and rest[asked] >= TABLE_INTENT_MARGIN * table_vote:
-            return Understanding(intent, (), tuple(tables), True, language, answer)
-        topic, _coverage = self.model.scores(words[max(b for _a, b in numbered) :] if numbered else [])
+            return Understanding(intent, (), codes, True, language, answer)
+        after = max((b for _c, _a, b, numbered in tables if numbered), default=len(words))
+        topic, _coverage = self.model.scores(words[after:])
         best = next(iter(topic), "")
         if best.startswith("objective:") and topic[best] >= TOPIC_AFTER_TABLE:
             numbers = tuple(int(l.split(":")[1]) for l in topic if l.startswith("objective:"))[:3]
             return Understanding("objective", numbers, self.tables_of(numbers), True, language)
-        return Understanding("table", (), tuple(tables), True, language)
+        return Understanding("table", (), codes, True, language)
 
     def tables_of(self, numbers: tuple[int, ...]) -> tuple[str, ...]:
         return tuple(dict.fromkeys(self.knowledge.objectives[n].table for n in numbers))
@@ -368,18 +309,6 @@ def _clause_end(words: list[str], start: int) -> int:
         if words[i] in PUNCTUATION:
             return i + 1
     return len(words)
-
-
-def _starts(words: list[str], i: int, phrases: tuple[Phrase, ...]) -> bool:
-    return any(tuple(words[i : i + len(p)]) == p for p in phrases)
-
-
-def _split_glued(words: list[str]) -> list[str]:
-    out: list[str] = []
-    for word in words:
-        match = _GLUED_NUMBER.match(word)
-        out += list(match.groups()) if match else [word]
-    return out
 
 
 @cache
@@ -406,7 +335,7 @@ def number_list(text: str) -> list[int] | None:
     """The numbers of a text that is only a list of numbers ("10 13", "10 y 13", "ten and 13"), else None."""
     e = engine()
     words = [w for w in tokens(text[:MAX_CHARS], e.lexicon) if w not in PUNCTUATION]
-    numbers, end = e.numbers_after(words, 0)
+    numbers, end = numbers_after(words, 0, e.lexicon)
     return numbers if numbers and end == len(words) else None
 
 

@@ -14,6 +14,7 @@ import tomllib
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
+from collections.abc import Iterable
 from pathlib import Path
 
 import Stemmer as pystemmer
@@ -24,6 +25,7 @@ LEXICON_DIR = NLU_DATA / "lexicon"
 #: Words, numbers (also "10.7", "2+2"), and the punctuation that ends a clause.
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.+][0-9]+)*|[.,;:!?]")
 _LONG_RUN = re.compile(r"([a-z])\1{2,}")
+_GLUED_NUMBER = re.compile(r"^([a-z]{2,})(\d{1,2})$")  # "wt2", "objetivo10"
 PUNCTUATION = frozenset(".,;:!?")
 #: Words whose stems each stemmer keeps (PyStemmer's cache; stemming is fast without it).
 STEM_CACHE = 2000
@@ -46,6 +48,11 @@ class Lexicon:
     joiners: frozenset[str]
     number_words: frozenset[str]
     numbers: dict[str, int]
+    ordinals: frozenset[str]
+    table_names: dict[Phrase, str]
+    """A table's names ("mesa de enlace", "technical table") -> its code."""
+    table_names_alone: dict[Phrase, str]
+    """Names that mean the table only when they are all the text ("enlace": otherwise a link)."""
     stemmer_names: tuple[str, ...]
     function_words: dict[str, frozenset[str]]
     """Per language, its stopwords and number words: evidence of the language a message is in."""
@@ -68,50 +75,53 @@ def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
     for path in sorted(directory.glob("*.toml")):
         with path.open("rb") as fh:
             raw[path.stem] = tomllib.load(fh)
+    refs = [data.get("references", {}) for data in raw.values()]
+
+    def words(items: list) -> frozenset[str]:
+        return frozenset(ascii_fold(w) for item in items for w in (item.split() if isinstance(item, str) else item))
 
     def merged(key: str, sub: str | None = None) -> list:
-        out: list = []
-        for data in raw.values():
-            value = data.get(key, {})
-            value = value.get(sub, []) if sub else value
-            out += value.split() if isinstance(value, str) else list(value)
-        return out
+        return [v for data in raw.values() for v in (data.get(key, {}).get(sub, []) if sub else data.get(key, {}))]
 
     def mapping(key: str) -> dict[str, str]:
         return {ascii_fold(k): ascii_fold(v) for data in raw.values() for k, v in data.get(key, {}).items()}
 
+    def names(key: str) -> dict[Phrase, str]:
+        return {p: code for r in refs for code, items in r.get(key, {}).items() for p in _phrases(items)}
+
     return Lexicon(
-        stopwords=frozenset(ascii_fold(w) for w in merged("stopwords")),
+        stopwords=words([data.get("stopwords", "") for data in raw.values()]),
         shorthand={k: tuple(v.split()) for k, v in mapping("shorthand").items()},
         synonyms=mapping("synonyms"),
         excluding=_phrases(merged("negation", "excluding")),
         contrast=_phrases(merged("negation", "contrast")),
-        negators=frozenset(ascii_fold(w) for w in merged("negation", "negators")),
+        negators=words(merged("negation", "negators")),
         objective_words=_phrases(merged("references", "objective")),
         table_words=_phrases(merged("references", "table")),
-        joiners=frozenset(ascii_fold(w) for w in merged("references", "joiners")),
-        number_words=frozenset(ascii_fold(w) for w in merged("references", "number_words")),
-        numbers={
-            ascii_fold(k): int(v) for data in raw.values() for k, v in data.get("references", {}).get("numbers", {}).items()
-        },
+        joiners=words(merged("references", "joiners")),
+        number_words=words(merged("references", "number_words")),
+        numbers={ascii_fold(k): int(v) for r in refs for k, v in r.get("numbers", {}).items()},
+        ordinals=words(merged("references", "ordinals")),
+        table_names=names("tables"),
+        table_names_alone=names("tables_alone"),
         stemmer_names=tuple(dict.fromkeys(data["stemmer"] for data in raw.values() if data.get("stemmer"))),
         function_words={
-            lang: frozenset(
-                ascii_fold(w)
-                for w in [*str(data.get("stopwords", "")).split(), *data.get("references", {}).get("numbers", {})]
-            )
+            lang: words([data.get("stopwords", ""), list(data.get("references", {}).get("numbers", {}))])
             for lang, data in raw.items()
         },
     )
 
 
 def tokens(text: str, lexicon: Lexicon, canonical: bool = True) -> list[str]:
-    """Folded words and clause punctuation, shorthand spelt out and (when ``canonical``) slang
-    made canonical; the language guess reads the words as written ("remessas" stays Portuguese)."""
+    """Folded words and clause punctuation, shorthand spelt out, a number glued to a word split
+    off ("wt2", "objetivo10") and (when ``canonical``) slang made canonical; the language guess
+    reads the words as written ("remessas" stays Portuguese)."""
     out: list[str] = []
     for token in _TOKEN.findall(_LONG_RUN.sub(r"\1", ascii_fold(text))):
         for word in lexicon.shorthand.get(token, (token,)):
-            out.append(lexicon.synonyms.get(word, word) if canonical else word)
+            glued = _GLUED_NUMBER.match(word)
+            for part in glued.groups() if glued else (word,):
+                out.append(lexicon.synonyms.get(part, part) if canonical else part)
     return out
 
 
@@ -139,10 +149,78 @@ def features(words: list[str], stem: Stemmer) -> list[str]:
     return out
 
 
-def find_phrase(words: list[str], phrases: tuple[Phrase, ...], start: int = 0) -> tuple[int, int] | None:
+def phrase_at(words: list[str], i: int, phrases: Iterable[Phrase]) -> Phrase | None:
+    """The first of the phrases that ``words`` holds from index ``i`` on."""
+    return next((p for p in phrases if tuple(words[i : i + len(p)]) == p), None)
+
+
+def find_phrase(words: list[str], phrases: Iterable[Phrase], start: int = 0) -> tuple[int, int] | None:
     """The first (start, end) of any of the phrases in words[start:]."""
     for i in range(start, len(words)):
-        for phrase in phrases:
-            if tuple(words[i : i + len(phrase)]) == phrase:
-                return i, i + len(phrase)
+        if (phrase := phrase_at(words, i, phrases)) is not None:
+            return i, i + len(phrase)
     return None
+
+
+def numbers_after(words: list[str], start: int, lexicon: Lexicon) -> tuple[list[int], int]:
+    """Numbers listed from ``words[start]`` on ("10 13", "10 y 13", "twenty two", "dix-sept"),
+    and where they end."""
+    numbers: list[int] = []
+    i, glued = start, False
+    while i < len(words):
+        word = words[i]
+        value = int(word) if word.isascii() and word.isdigit() and len(word) <= 3 else lexicon.numbers.get(word)
+        if value is not None:
+            if glued and numbers[-1] % 10 == 0 and value < 10:
+                numbers[-1] += value  # "twenty two", "dix-sept"
+            else:
+                numbers.append(value)
+            i, glued = i + 1, not word.isdigit()
+        elif numbers and (word in lexicon.joiners or word == ",") and i + 1 < len(words):
+            i, glued = i + 1, False
+        else:
+            break
+    return numbers, i
+
+
+def references(words: list[str], phrases: tuple[Phrase, ...], lexicon: Lexicon) -> list[tuple[int, int, int]]:
+    """(number, start, end) of each number written after one of the phrases ("objetivo 10 y 13",
+    "mesa nº 2"); start and end span the phrase and its whole list."""
+    found: list[tuple[int, int, int]] = []
+    position = 0
+    while (match := find_phrase(words, phrases, position)) is not None:
+        after = match[1]
+        while after < len(words) and (words[after] in lexicon.number_words or words[after] == "."):
+            after += 1
+        numbers, stop = numbers_after(words, after, lexicon)
+        found += [(n, match[0], stop) for n in numbers]
+        position = match[1]
+    return found
+
+
+class TableReader:
+    """The one reader of table references, for command arguments and free text alike.
+
+    A table word and its number ("mesa 2", "WT2", "wt-3", "table two", "mesa II"), an ordinal
+    and a table word ("segunda mesa"), or a table's name: from the lexicons (``[references.tables]``)
+    and the table keywords of the knowledge base ("mesa de datos", "liaison table").  A name of
+    ``[references.tables_alone]`` ("enlace", "técnica") counts only when it is the whole text."""
+
+    def __init__(self, lexicon: Lexicon, names: Iterable[tuple[str, str]] = ()) -> None:
+        self.lexicon = lexicon
+        self.names = {**lexicon.table_names, **{tuple(tokens(n, lexicon)): code for n, code in names}}
+
+    def find(self, words: list[str]) -> list[tuple[str, int, int, bool]]:
+        """(code, start, end, numbered) of every table named in ``words`` (from ``tokens``), in order."""
+        lex = self.lexicon
+        found = [(f"WT{n}", a, b, True) for n, a, b in references(words, lex.table_words, lex) if 1 <= n <= 4]
+        for i, word in enumerate(words[:-1]):
+            if word in lex.ordinals and 1 <= lex.numbers[word] <= 4 and phrase_at(words, i + 1, lex.table_words):
+                found.append((f"WT{lex.numbers[word]}", i, i + 2, True))
+        for phrase, code in self.names.items():
+            if match := find_phrase(words, (phrase,)):
+                found.append((code, *match, False))
+        whole = tuple(w for w in words if w not in PUNCTUATION)
+        if whole in lex.table_names_alone:
+            found.append((lex.table_names_alone[whole], 0, len(words), False))
+        return sorted(found, key=lambda ref: ref[1])
