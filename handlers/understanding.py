@@ -58,9 +58,6 @@ TABLE_INTENT_MARGIN = 1.25
 TOPIC_AFTER_TABLE = 6.0
 #: The best three objectives together reaching this share of a winning table make it a topic question.
 OWN_TOPIC_RATIO = 1.0
-#: A closing question must reach this vote for one objective to decide alone ("¿qué objetivo
-#: cubre las remesas?" is far above it, "who looks at that?" far below).
-QUESTION_TOPIC_VOTE = 40.0
 #: A clause longer than this (content words) is not a greeting.
 GREETING_WORDS = 5
 #: How many content words must follow an opening greeting for them to be the message.
@@ -203,42 +200,26 @@ class Engine:
             return Understanding("objective", valid, self.tables_of(valid), bool(valid), language, "numbers")
         if tables := self.tables.find(words):
             return self.about_table(words, tables, language)
-        votes, coverage = self.votes(self.after_greeting(words))
+        votes, coverage = self.votes(self.asked_part(words))
         if not votes or next(iter(votes.values())) < MIN_VOTE or coverage < MIN_COVERAGE:
             return Understanding("unknown", language=language)
-        return self.from_votes(self.question_topic(words) or votes, language)
+        return self.from_votes(votes, language)
 
-    def question_topic(self, words: list[str]) -> dict[str, float] | None:
-        """Context, then a question that names its own topic ("we work on X. Which objective
-        covers Y?"): the votes of the question when it points clearly to one objective."""
-        if len(words) < 2 or words[-1] != "?":
-            return None
-        start = max((i + 1 for i, w in enumerate(words[:-1]) if w in PUNCTUATION), default=0)
-        if start == 0 or len(content_words(words[start:], self.lexicon)) < 2:
-            return None
-        votes = self.model.scores(words[start:])[0]
-        ranked = list(votes.items())
-        if not ranked or not ranked[0][0].startswith("objective:") or ranked[0][1] < QUESTION_TOPIC_VOTE:
-            return None
-        clear = len(ranked) < 2 or ranked[1][1] < CONFIDENT_RATIO * ranked[0][1]
-        return votes if clear else None
-
-    def after_greeting(self, words: list[str]) -> list[str]:
-        """A message that opens with a greeting and says more is about the more.
-
-        Clauses (up to a punctuation mark) are dropped from the start while they alone read
-        as a greeting and a few content words follow ("gracias, muy útil" stays thanks)."""
-        start = 0
-        while (end := _clause_end(words, start)) < len(words):
-            if len(content_words(words[start:end], self.lexicon)) > GREETING_WORDS:
+    def asked_part(self, words: list[str]) -> list[str]:
+        """Where what the member asks begins: after context they set aside ("somos una red de
+        mujeres..., pero hoy pregunto: ¿qué objetivo cubre las remesas?") and after opening
+        greetings ("hola, ¿qué objetivo trata la trata?") when a few content words follow."""
+        lex = self.lexicon
+        marks = [i + len(p) for i in range(len(words)) if (p := phrase_at(words, i, lex.asking))]
+        if marks and len(content_words(words[marks[-1] :], lex)) >= AFTER_GREETING_WORDS:
+            words = words[marks[-1] :]
+        while (end := _clause_end(words, 0)) < len(words) and len(content_words(words[end:], lex)) >= AFTER_GREETING_WORDS:
+            if len(content_words(words[:end], lex)) > GREETING_WORDS:
                 break
-            clause = self.model.scores(words[start:end])[0]
-            if self.intent_of(next(iter(clause), "unknown"))[1] != "greeting":
+            if self.intent_of(next(iter(self.model.scores(words[:end])[0]), "unknown"))[1] != "greeting":
                 break
-            if len(content_words(words[end:], self.lexicon)) < AFTER_GREETING_WORDS:
-                break
-            start = end
-        return words[start:]
+            words = words[end:]
+        return words
 
     def from_votes(self, votes: dict[str, float], language: str | None) -> Understanding:
         labels = self.topic_before_table(votes, list(votes))

@@ -43,6 +43,7 @@ class Lexicon:
     excluding: tuple[Phrase, ...]
     contrast: tuple[Phrase, ...]
     negators: frozenset[str]
+    asking: tuple[Phrase, ...]
     objective_words: tuple[Phrase, ...]
     table_words: tuple[Phrase, ...]
     joiners: frozenset[str]
@@ -96,6 +97,7 @@ def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
         excluding=_phrases(merged("negation", "excluding")),
         contrast=_phrases(merged("negation", "contrast")),
         negators=words(merged("negation", "negators")),
+        asking=_phrases(merged("negation", "asking")),
         objective_words=_phrases(merged("references", "objective")),
         table_words=_phrases(merged("references", "table")),
         joiners=words(merged("references", "joiners")),
