@@ -1,10 +1,6 @@
-"""From a member's message to tokens and features, driven by the per-language lexicons.
-
-Everything language-specific (stopwords, chat shorthand, slang, negation words, how
-objectives and tables are referred to, number words, which Snowball stemmer) lives in
-``handlers/data/nlu/lexicon/<lang>.toml``; this module only applies it.  The lexicons of
-all languages are merged: a message's language is not known before reading it, and
-members mix them.
+"""From a member's message to tokens and features, driven by the per-language lexicons
+(``handlers/data/nlu/lexicon/<lang>.toml``); this module only applies them.  The lexicons of all
+languages are merged: a message's language is not known before reading it, and members mix them.
 """
 
 from __future__ import annotations
@@ -14,7 +10,7 @@ import tomllib
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import Stemmer as pystemmer
@@ -27,36 +23,32 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:[.+][0-9]+)*|[.,;:!?]")
 _LONG_RUN = re.compile(r"([a-z])\1{2,}")
 _GLUED_NUMBER = re.compile(r"^([a-z]{2,})(\d{1,2})$")  # "wt2", "objetivo10"
 PUNCTUATION = frozenset(".,;:!?")
-#: Words whose stems each stemmer keeps (PyStemmer's cache; stemming is fast without it).
-STEM_CACHE = 2000
 
 Phrase = tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Lexicon:
-    """The merged lexicons of every language the bot speaks."""
+    """The merged lexicons of every language the bot speaks (phrases are token tuples)."""
 
     stopwords: frozenset[str]
     shorthand: dict[str, Phrase]
     synonyms: dict[str, str]
-    excluding: tuple[Phrase, ...]
-    contrast: tuple[Phrase, ...]
-    negators: frozenset[str]
-    asking: tuple[Phrase, ...]
+    excluding: tuple[Phrase, ...]  # starts a part the member excludes ("no la", "rather than")
+    contrast: tuple[Phrase, ...]  # ends it and starts what they want ("sino", "I mean")
+    negators: frozenset[str]  # "no X sino Y": X is excluded
+    asking: tuple[Phrase, ...]  # what comes before is context ("mi pregunta es")
+    greetings: frozenset[str]  # a clause of only these opens a message ("hola, buenas tardes")
     objective_words: tuple[Phrase, ...]
     table_words: tuple[Phrase, ...]
-    joiners: frozenset[str]
-    number_words: frozenset[str]
+    joiners: frozenset[str]  # in a list of numbers ("10 y 13")
+    number_words: frozenset[str]  # between a reference and its number ("objetivo número 10")
     numbers: dict[str, int]
-    ordinals: frozenset[str]
-    table_names: dict[Phrase, str]
-    """A table's names ("mesa de enlace", "technical table") -> its code."""
-    table_names_alone: dict[Phrase, str]
-    """Names that mean the table only when they are all the text ("enlace": otherwise a link)."""
+    ordinals: frozenset[str]  # before a table word ("segunda mesa")
+    table_names: dict[Phrase, str]  # "mesa de enlace" -> "LT"
+    table_names_alone: dict[Phrase, str]  # "enlace" -> "LT" only when it is the whole text
     stemmer_names: tuple[str, ...]
-    function_words: dict[str, frozenset[str]]
-    """Per language, its stopwords and number words: evidence of the language a message is in."""
+    function_words: dict[str, frozenset[str]]  # per language: evidence of the language of a message
 
 
 def ascii_fold(text: str) -> str:
@@ -65,24 +57,19 @@ def ascii_fold(text: str) -> str:
 
 
 def _phrases(items: list[str]) -> tuple[Phrase, ...]:
-    """Marker phrases as token sequences, longest first (so "pero no" wins over "no")."""
+    """Phrases as token sequences, longest first (so "pero no" wins over "no")."""
     found = {tuple(_TOKEN.findall(ascii_fold(item))) for item in items}
     return tuple(sorted((p for p in found if p), key=len, reverse=True))
 
 
 @cache
 def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
-    raw: dict[str, dict] = {}
-    for path in sorted(directory.glob("*.toml")):
-        with path.open("rb") as fh:
-            raw[path.stem] = tomllib.load(fh)
+    raw = {path.stem: tomllib.loads(path.read_text("utf-8")) for path in sorted(directory.glob("*.toml"))}
     refs = [data.get("references", {}) for data in raw.values()]
+    negation = [data.get("negation", {}) for data in raw.values()]
 
     def words(items: list) -> frozenset[str]:
         return frozenset(ascii_fold(w) for item in items for w in (item.split() if isinstance(item, str) else item))
-
-    def merged(key: str, sub: str | None = None) -> list:
-        return [v for data in raw.values() for v in (data.get(key, {}).get(sub, []) if sub else data.get(key, {}))]
 
     def mapping(key: str) -> dict[str, str]:
         return {ascii_fold(k): ascii_fold(v) for data in raw.values() for k, v in data.get(key, {}).items()}
@@ -90,20 +77,24 @@ def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
     def names(key: str) -> dict[Phrase, str]:
         return {p: code for r in refs for code, items in r.get(key, {}).items() for p in _phrases(items)}
 
+    def merged(tables: list[dict], key: str) -> list[str]:
+        return [item for table in tables for item in table.get(key, [])]
+
     return Lexicon(
         stopwords=words([data.get("stopwords", "") for data in raw.values()]),
         shorthand={k: tuple(v.split()) for k, v in mapping("shorthand").items()},
         synonyms=mapping("synonyms"),
-        excluding=_phrases(merged("negation", "excluding")),
-        contrast=_phrases(merged("negation", "contrast")),
-        negators=words(merged("negation", "negators")),
-        asking=_phrases(merged("negation", "asking")),
-        objective_words=_phrases(merged("references", "objective")),
-        table_words=_phrases(merged("references", "table")),
-        joiners=words(merged("references", "joiners")),
-        number_words=words(merged("references", "number_words")),
+        excluding=_phrases(merged(negation, "excluding")),
+        contrast=_phrases(merged(negation, "contrast")),
+        negators=words(merged(negation, "negators")),
+        asking=_phrases(merged(negation, "asking")),
+        greetings=words([data.get("greetings", "") for data in raw.values()]),
+        objective_words=_phrases(merged(refs, "objective")),
+        table_words=_phrases(merged(refs, "table")),
+        joiners=words(merged(refs, "joiners")),
+        number_words=words(merged(refs, "number_words")),
         numbers={ascii_fold(k): int(v) for r in refs for k, v in r.get("numbers", {}).items()},
-        ordinals=words(merged("references", "ordinals")),
+        ordinals=words(merged(refs, "ordinals")),
         table_names=names("tables"),
         table_names_alone=names("tables_alone"),
         stemmer_names=tuple(dict.fromkeys(data["stemmer"] for data in raw.values() if data.get("stemmer"))),
@@ -127,14 +118,10 @@ def tokens(text: str, lexicon: Lexicon, canonical: bool = True) -> list[str]:
     return out
 
 
-class Stemmer:
+def stemmer(names: tuple[str, ...]) -> Callable[[str], tuple[str, ...]]:
     """Every language's Snowball stem of a word (PyStemmer): the same word may be either language."""
-
-    def __init__(self, names: tuple[str, ...]) -> None:
-        self._stemmers = [pystemmer.Stemmer(name, STEM_CACHE) for name in names]
-
-    def __call__(self, word: str) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(s.stemWord(word) for s in self._stemmers))
+    stemmers = [pystemmer.Stemmer(name) for name in names]
+    return lambda word: tuple(dict.fromkeys(s.stemWord(word) for s in stemmers))
 
 
 def content_words(words: list[str], lexicon: Lexicon) -> list[str]:
@@ -143,12 +130,10 @@ def content_words(words: list[str], lexicon: Lexicon) -> list[str]:
     return [w for w in words if w not in PUNCTUATION and w not in lexicon.stopwords and not w.isdigit()]
 
 
-def features(words: list[str], stem: Stemmer) -> list[str]:
+def features(words: list[str], stem: Callable[[str], tuple[str, ...]]) -> list[str]:
     """Stems of the content words plus stem bigrams of neighbouring words (phrases)."""
     stems = [stem(w) for w in words]
-    out = [s for group in stems for s in group]
-    out += [f"{a[0]}_{b[0]}" for a, b in zip(stems, stems[1:])]
-    return out
+    return [s for group in stems for s in group] + [f"{a[0]}_{b[0]}" for a, b in zip(stems, stems[1:])]
 
 
 def phrase_at(words: list[str], i: int, phrases: Iterable[Phrase]) -> Phrase | None:
@@ -158,10 +143,7 @@ def phrase_at(words: list[str], i: int, phrases: Iterable[Phrase]) -> Phrase | N
 
 def find_phrase(words: list[str], phrases: Iterable[Phrase], start: int = 0) -> tuple[int, int] | None:
     """The first (start, end) of any of the phrases in words[start:]."""
-    for i in range(start, len(words)):
-        if (phrase := phrase_at(words, i, phrases)) is not None:
-            return i, i + len(phrase)
-    return None
+    return next(((i, i + len(p)) for i in range(start, len(words)) if (p := phrase_at(words, i, phrases))), None)
 
 
 def numbers_after(words: list[str], start: int, lexicon: Lexicon) -> tuple[list[int], int]:
@@ -201,12 +183,10 @@ def references(words: list[str], phrases: tuple[Phrase, ...], lexicon: Lexicon) 
 
 
 class TableReader:
-    """The one reader of table references, for command arguments and free text alike.
-
-    A table word and its number ("mesa 2", "WT2", "wt-3", "table two", "mesa II"), an ordinal
-    and a table word ("segunda mesa"), or a table's name: from the lexicons (``[references.tables]``)
-    and the table keywords of the knowledge base ("mesa de datos", "liaison table").  A name of
-    ``[references.tables_alone]`` ("enlace", "técnica") counts only when it is the whole text."""
+    """The one reader of table references, for command arguments and free text alike: a table word
+    and its number ("mesa 2", "WT2", "table two", "mesa II"), an ordinal and a table word ("segunda
+    mesa"), a name of the lexicons or a table keyword of the knowledge base ("mesa de datos"),
+    or a name that counts only as the whole text ("enlace", "técnica")."""
 
     def __init__(self, lexicon: Lexicon, names: Iterable[tuple[str, str]] = ()) -> None:
         self.lexicon = lexicon
