@@ -1,17 +1,13 @@
 """Offline understanding of members' free-text messages, in every language of the lexicons.
 
-``understand(text)`` decides what a member wants (an objective, a table, how to register, the
-meeting calendar, help, or nothing we know) and which objectives and tables the message is
-about.  The engine is generic; what it knows is data: ``handlers/data/nlu/lexicon/<lang>.toml``
-(stopwords, shorthand, slang, exclusion words, how objectives and tables are referred to),
-``handlers/data/nlu/examples/<lang>/*.txt`` (example messages per objective, table and intent;
-``intents.toml`` says what each intent file means) and ``handlers/data/knowledge.toml``.
-
-Objectives and tables named by number or name are read directly ("objetivo 10 y 13", "mesa 2",
-"mesa de enlace"); otherwise the part of the message the member asks (after context set aside
-and greetings), less what they exclude ("remesas, no inversión"), is scored by the nearest
-examples (``handlers.nlu.model``).  When the two best labels are close the answer is not
-confident and names the runners-up as ``alternatives``, for the bot to ask which one is meant.
+``understand(text)`` says what a member wants (an objective, a table, registering, meetings,
+help, or nothing we know) and which objectives and tables the message is about.  The engine is
+generic; what it knows is data (``handlers/data/nlu/``: lexicons, examples, ``intents.toml``;
+``handlers/data/knowledge.toml``).  Objectives and tables named by number or name are read
+directly ("objetivo 10 y 13", "mesa 2", "mesa de enlace"); otherwise the part the member asks
+(after context and greetings), less what they exclude ("remesas, no inversión"), is scored by
+the nearest examples (``handlers.nlu.model``).  When the two best labels are close the answer
+is not confident and names the runners-up, for the bot to ask which one is meant.
 """
 
 from __future__ import annotations
@@ -44,16 +40,11 @@ LANGUAGE_MARGIN = 1.5  # how far (summed per-word log-odds) the best language mu
 
 @dataclass(frozen=True)
 class Understanding:
-    """What a member's message is about.
-
-    ``intent`` is one of :data:`INTENTS`; ``objectives`` up to 3 objective numbers and ``tables``
-    table codes, best first (for an objective question the best objective's table first); an
-    "objective" or "table" intent with nothing listed asks for the whole list.  ``confident`` is
-    False when the bot should say it is unsure, and ``alternatives`` then names the runner-up
-    labels ("objective:10", "table:WT2", "help", "unknown").  ``answer`` says which reply of the
-    intent is meant ("greeting", "about_gcm", "count", "list"; "numbers" for objectives named by
-    number).  ``language`` is a language code when the text's language is clear, else None.
-    """
+    """What a member's message is about: ``intent`` (one of :data:`INTENTS`), up to 3 ``objectives``
+    and table codes, best first (the best objective's table first); nothing listed asks for the
+    whole list.  When not ``confident``, ``alternatives`` names the runner-up labels
+    ("objective:10", "table:WT2", "help").  ``answer`` says which reply of the intent is meant
+    ("greeting", "about_gcm", "count", "list", "numbers" for objectives named by number)."""
 
     intent: str
     objectives: tuple[int, ...] = ()
@@ -68,8 +59,7 @@ class Engine:
     """The lexicon, the model and the knowledge, built once per process."""
 
     def __init__(self, data: Path = NLU_DATA, knowledge: Knowledge | None = None) -> None:
-        """``data`` holds ``lexicon/``, ``examples/`` and ``intents.toml`` (a test passes another
-        directory to add a language without code)."""
+        """``data`` holds ``lexicon/``, ``examples/`` and ``intents.toml`` (a test adds a language there)."""
         # numpy and bm25s (about 20 MiB) are loaded with the first message, not when the bot starts
         from handlers.nlu.model import Model, example_documents, knowledge_documents, load_intents
 
@@ -140,13 +130,15 @@ class Engine:
         kind = label.split(":")[0]
         return (kind, None) if kind in ("objective", "table") else self.intents.get(label, ("unknown", None))
 
-    def objective_answer(
-        self, labels: list[str], confident: bool, language: str | None, alternatives: tuple[str, ...] = ()
-    ) -> Understanding:
+    def table_of(self, label: str) -> str:
+        kind, _sep, value = label.partition(":")
+        return self.knowledge.objectives[int(value)].table if kind == "objective" else value
+
+    def objective_answer(self, labels: list[str], sure: bool, language: str | None, others: tuple[str, ...] = ()) -> Understanding:
         """The best three objectives among the labels, their tables in the same order."""
-        numbers = tuple(int(l.split(":")[1]) for l in labels if l.startswith("objective:"))[:3]
-        tables = tuple(dict.fromkeys(self.knowledge.objectives[n].table for n in numbers))
-        return Understanding("objective", numbers, tables, confident, language, None, alternatives)
+        topics = [l for l in labels if l.startswith("objective:")][:3]
+        tables = tuple(dict.fromkeys(self.table_of(l) for l in topics))
+        return Understanding("objective", tuple(int(l.partition(":")[2]) for l in topics), tables, sure, language, None, others)
 
     def understand(self, text: str) -> Understanding:
         words = tokens(text[:MAX_CHARS], self.lexicon)[:MAX_WORDS]
@@ -170,11 +162,8 @@ class Engine:
         confident = len(labels) < 2 or votes[labels[1]] < CONFIDENT_RATIO * votes[labels[0]]
         alternatives = () if confident else tuple(labels[1:3])
         if answer == "itself":  # "what does the table on data do?": the table named, or the best topic's
-            themed = next((l for l in labels if l.startswith(("objective:", "table:"))), None)
-            if themed is None:
-                return Understanding("table", (), (), False, language, "list")
-            kind, _sep, value = themed.partition(":")
-            return Understanding("table", (), (value if kind == "table" else self.knowledge.objectives[int(value)].table,), True, language)
+            themed = [self.table_of(l) for l in labels if l.startswith(("objective:", "table:"))][:1]
+            return Understanding("table", (), tuple(themed), bool(themed), language, None if themed else "list")
         if intent == "objective" and answer is None:
             return self.objective_answer(labels, confident, language, alternatives)
         codes = tuple(l.split(":")[1] for l in labels if l.startswith("table:"))[:3] if intent == "table" and answer is None else ()
@@ -185,14 +174,16 @@ class Engine:
         mujeres..., pero hoy pregunto: ¿qué objetivo cubre las remesas?") and after opening
         greetings ("hola, ¿qué objetivo trata la trata?"), when a few content words follow."""
         lex = self.lexicon
-        marks = [i + len(p) for i in range(len(words)) if (p := phrase_at(words, i, lex.asking))]
-        if marks and len(content_words(words[marks[-1] :], lex)) >= AFTER_GREETING_WORDS:
+        negated = {i + 1 for i, w in enumerate(words) if w in lex.negators}  # "no me interesa X sino Y"
+        marks = [i + len(p) for i in range(len(words)) if (p := phrase_at(words, i, lex.asking)) and i not in negated]
+        if marks and content_words(words[marks[-1] :], lex):
             words = words[marks[-1] :]
-        while len(content_words(words[(end := _clause_end(words)) :], lex)) >= AFTER_GREETING_WORDS:
-            if not set(content_words(words[:end], lex)) <= lex.greetings:
-                break
+        while True:
+            end = next((i + 1 for i, w in enumerate(words) if w in PUNCTUATION), len(words))
+            opening, rest = content_words(words[:end], lex), content_words(words[end:], lex)
+            if len(rest) < AFTER_GREETING_WORDS or not set(opening) <= lex.greetings:
+                return words
             words = words[end:]
-        return words
 
     def about_table(self, words: list[str], tables: list[tuple[str, int, int, bool]], language: str | None) -> Understanding:
         """A table named by number or name: its meetings, joining it, a topic asked after its number
@@ -210,11 +201,6 @@ class Engine:
         if next(iter(topic), "").startswith("objective:") and next(iter(topic.values())) >= TOPIC_AFTER_TABLE:
             return self.objective_answer(list(topic), True, language)
         return Understanding("table", (), codes, True, language)
-
-
-def _clause_end(words: list[str]) -> int:
-    """The index just past the first punctuation mark (or the end)."""
-    return next((i + 1 for i, w in enumerate(words) if w in PUNCTUATION), len(words))
 
 
 @cache

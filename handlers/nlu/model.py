@@ -1,14 +1,11 @@
 """Which label (an objective, a table, an intent) a message is closest to, learnt from data.
 
-A BM25 index (``bm25s``) holds one document per example sentence of ``handlers/data/nlu/examples/``
-and per keyword, title, short line and summary of the knowledge base.  The labels of the
-sentences nearest to a message vote, weighted by score and rank, so that a story told in
-everyday words wins through the example stories that share its words and a technical term
-through its keyword; a second index with one document per label (all its sentences) adds its
-scores, for a message whose words are spread over many sentences of one label.  Features are
-the Snowball stems of every language plus stem bigrams; a word the index does not know is
-read as its closest known word (rapidfuzz).  bm25s was preferred to scikit-learn (TF-IDF and a
-linear model, comparable accuracy in a trial) for its memory: about 21 MiB on numpy against
+A BM25 index (``bm25s``) holds one document per example sentence and per keyword, title and
+summary of the knowledge base; the labels of the sentences nearest to a message vote, weighted
+by score and rank, and a second index with one document per label adds its scores (a message
+whose words are spread over many sentences of one label).  Features are the Snowball stems of
+every language plus stem bigrams; an unknown word is read as its closest known word (rapidfuzz).
+bm25s rather than scikit-learn (comparable accuracy in a trial): about 21 MiB on numpy against
 about 130 MiB with scipy, and a build about ten times faster.
 """
 
@@ -36,18 +33,11 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)
 EXAMPLES_DIR = NLU_DATA / "examples"
 INTENTS_FILE = NLU_DATA / "intents.toml"
 
-#: How many nearest sentences vote, and how fast a vote fades with rank; then how much the
-#: label's whole bag of sentences (one BM25 document per label) adds, relative to the best vote.
-NEIGHBOURS = 20
-RANK_DECAY = 0.85
-LABEL_WEIGHT = 2.0
-#: How many of the best sentences must explain a message's words.
-COVERAGE_DOCS = 12
-#: A word pair found in the sentences of more labels than this is a question frame ("qué mesa
-#: ve", "which table works"), not a phrase of one topic: it is left out of the index.
-PHRASE_LABELS = 3
-#: How close (rapidfuzz ratio, 0-100) an unknown word must be to a known one to stand for it.
-TYPO_CUTOFF = 84.0
+NEIGHBOURS, RANK_DECAY = 20, 0.85  # how many nearest sentences vote, how fast a vote fades with rank
+LABEL_WEIGHT = 2.0  # what the label index (all of a label's sentences) adds, relative to the best vote
+COVERAGE_DOCS = 12  # how many of the best sentences must explain a message's words
+PHRASE_LABELS = 3  # a word pair in more labels than this is a question frame ("qué mesa ve"), left out
+TYPO_CUTOFF = 84.0  # how close (rapidfuzz ratio) an unknown word must be to a known one to stand for it
 
 
 @dataclass(frozen=True)

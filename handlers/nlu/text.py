@@ -154,16 +154,13 @@ def numbers_after(words: list[str], start: int, lexicon: Lexicon) -> tuple[list[
     while i < len(words):
         word = words[i]
         value = int(word) if word.isascii() and word.isdigit() and len(word) <= 3 else lexicon.numbers.get(word)
-        if value is not None:
-            if glued and numbers[-1] % 10 == 0 and value < 10:
-                numbers[-1] += value  # "twenty two", "dix-sept"
-            else:
-                numbers.append(value)
-            i, glued = i + 1, not word.isdigit()
-        elif numbers and (word in lexicon.joiners or word == ",") and i + 1 < len(words):
-            i, glued = i + 1, False
-        else:
+        if value is not None and glued and numbers[-1] % 10 == 0 and value < 10:
+            numbers[-1] += value  # "twenty two", "dix-sept"
+        elif value is not None:
+            numbers.append(value)
+        elif not (numbers and (word in lexicon.joiners or word == ",") and i + 1 < len(words)):
             break
+        i, glued = i + 1, value is not None and not word.isdigit()
     return numbers, i
 
 
