@@ -33,7 +33,7 @@ MIN_VOTE = 2.5  # below this vote the best label is noise (a single common word)
 MIN_COVERAGE = 0.2  # below this share of its words explained by the nearest examples: off-topic
 CONFIDENT_RATIO = 0.6  # the runner-up must stay under this share of the winner's vote to be sure
 TABLE_INTENT_MARGIN = 1.25  # around a named table, meeting or joining words must beat the table's words by this
-TOPIC_AFTER_TABLE = 6.0  # the vote a topic after a numbered table needs to make it an objective question
+TOPIC_AFTER_TABLE = 30.0  # the vote a topic after a numbered table needs (clear of the table's words) to be asked
 AFTER_GREETING_WORDS = 3  # content words that must follow a greeting (or context) for them to be the question
 LANGUAGE_MARGIN = 1.5  # how far (summed per-word log-odds) the best language must lead the runner-up
 
@@ -198,7 +198,9 @@ class Engine:
         if intent in ("meetings", "register") and rest[asked] >= TABLE_INTENT_MARGIN * table_vote:
             return Understanding(intent, (), codes, True, language, answer)
         topic, _coverage = self.model.scores(words[max((b for _c, _a, b, n in tables if n), default=len(words)) :])
-        if next(iter(topic), "").startswith("objective:") and next(iter(topic.values())) >= TOPIC_AFTER_TABLE:
+        best = next(iter(topic.values()), 0.0)
+        frame = max((v for l, v in topic.items() if not l.startswith("objective:")), default=0.0)
+        if next(iter(topic), "").startswith("objective:") and best >= TOPIC_AFTER_TABLE and frame < CONFIDENT_RATIO * best:
             return self.objective_answer(list(topic), True, language)
         return Understanding("table", (), codes, True, language)
 
