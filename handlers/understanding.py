@@ -105,10 +105,8 @@ class Engine:
                 marks[match[0] : end] = [True] * (end - match[0])
             position = max(end, match[1])
         for i in (i for i in range(1, len(words)) if phrase_at(words, i, lex.contrast)):
-            j = i - 2 if words[i - 1] in PUNCTUATION else i - 1
-            while j >= 0 and words[j] not in PUNCTUATION and words[j] not in lex.negators:
-                j -= 1
-            if j >= 0 and words[j] in lex.negators:
+            stops = (j for j in range(i - 1, -1, -1) if words[j] in lex.negators or (words[j] in PUNCTUATION and j < i - 1))
+            if (j := next(stops, -1)) >= 0 and words[j] in lex.negators:  # "not X, I mean Y"
                 marks[j:i] = [True] * (i - j)
         return marks
 
@@ -198,9 +196,8 @@ class Engine:
         if intent in ("meetings", "register") and rest[asked] >= TABLE_INTENT_MARGIN * table_vote:
             return Understanding(intent, (), codes, True, language, answer)
         topic, _coverage = self.model.scores(words[max((b for _c, _a, b, n in tables if n), default=len(words)) :])
-        best = next(iter(topic.values()), 0.0)
-        frame = max((v for l, v in topic.items() if not l.startswith("objective:")), default=0.0)
-        if next(iter(topic), "").startswith("objective:") and best >= TOPIC_AFTER_TABLE and frame < CONFIDENT_RATIO * best:
+        best, frame = (max((v for l, v in topic.items() if l.startswith("objective:") == kind), default=0.0) for kind in (True, False))
+        if best >= max(TOPIC_AFTER_TABLE, frame / CONFIDENT_RATIO):
             return self.objective_answer(list(topic), True, language)
         return Understanding("table", (), codes, True, language)
 
@@ -232,6 +229,4 @@ def number_list(text: str) -> list[int] | None:
 
 def detect_language(text: str) -> str | None:
     """The language code of the text when it is clear, else None (never raises)."""
-    if not isinstance(text, str):
-        return None
-    return engine().language(tokens(text[:MAX_CHARS], engine().lexicon, canonical=False)[:MAX_WORDS])
+    return engine().language(tokens(text[:MAX_CHARS], engine().lexicon, False)[:MAX_WORDS]) if isinstance(text, str) else None

@@ -68,7 +68,9 @@ def example_documents(directory: Path = EXAMPLES_DIR) -> list[Document]:
 def knowledge_documents(knowledge: Knowledge) -> list[Document]:
     """Titles, short lines, summaries and keywords of objectives; the keywords naming each table
     (not its name, whose topic words "Inclusion of migrants" belong to the objectives)."""
-    docs = [
+    tables = [Document(f"table:{code}", text, lang) for code, t in knowledge.tables.items()
+              for lang, keywords in t.keyword_lists.items() for text in keywords]  # fmt: skip
+    return tables + [
         Document(f"objective:{number}", text, lang)
         for number, o in knowledge.objectives.items()
         for lang in knowledge.languages
@@ -76,12 +78,6 @@ def knowledge_documents(knowledge: Knowledge) -> list[Document]:
                      *o.keyword_lists.get(lang, ()), *o.context_lists.get(lang, ()))
         if text
     ]  # fmt: skip
-    return docs + [
-        Document(f"table:{code}", text, lang)
-        for code, t in knowledge.tables.items()
-        for lang, keywords in t.keyword_lists.items()
-        for text in keywords
-    ]
 
 
 def load_intents(path: Path = INTENTS_FILE) -> dict[str, tuple[str, str | None]]:

@@ -16,7 +16,6 @@ from pathlib import Path
 import Stemmer as pystemmer
 
 NLU_DATA = Path(__file__).resolve().parent.parent / "data" / "nlu"
-LEXICON_DIR = NLU_DATA / "lexicon"
 
 #: Words, numbers (also "10.7", "2+2"), and the punctuation that ends a clause.
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.+][0-9]+)*|[.,;:!?]")
@@ -63,7 +62,7 @@ def _phrases(items: list[str]) -> tuple[Phrase, ...]:
 
 
 @cache
-def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
+def load_lexicon(directory: Path = NLU_DATA / "lexicon") -> Lexicon:
     raw = {path.stem: tomllib.loads(path.read_text("utf-8")) for path in sorted(directory.glob("*.toml"))}
     refs = [data.get("references", {}) for data in raw.values()]
     negation = [data.get("negation", {}) for data in raw.values()]
