@@ -24,7 +24,7 @@ import pytest
 
 from handlers.i18n import LANGUAGES
 from handlers.knowledge import TABLE_CODES, load_knowledge, parse_table_code
-from handlers.understanding import INTENTS, Understanding, detect_language, understand
+from handlers.understanding import INTENTS, Understanding, detect_language, engine, understand
 from tests.evaluation import (
     DATA,
     TUNING_SETS,
@@ -41,15 +41,9 @@ ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT.parent / "shared" / "reference" / "gcm_objectives.tsv"
 
 # Regression floors on the tuning sets, a little under what the engine reaches on each
-# (0.971-0.991 objective, 0.979-0.989 table, 0.983-0.989 intent when they were set): room
-# for a data edit that moves a few answers, not for a broken engine.
+# (0.966-0.996 objective, 0.972-0.993 table, 0.964-0.988 intent when they were set, heldout4 and
+# heldout4-ptfr the lowest): room for a data edit that moves a few answers, not for a broken engine.
 FLOORS = Scores(objective=0.95, table=0.96, intent=0.95)
-# Sets that became tuning sets after being scored as frozen sets: their own floors, a little
-# under what the engine reached when they were set.
-SET_FLOORS = {
-    "heldout4": Scores(objective=0.92, table=0.94, intent=0.95),
-    "heldout4-ptfr": Scores(objective=0.93, table=0.94, intent=0.91),
-}
 
 # History of the frozen sets (written apart from the engine and its data, never tuned on, their
 # misses never shown):
@@ -108,19 +102,18 @@ def test_heldout_set_shape(rows: list[Question], size: int) -> None:
 
 
 def test_objective_top1_accuracy(eval_set: tuple[list[Question], list[Understanding], str]) -> None:
-    rows, answers, name = eval_set
-    floor = SET_FLOORS.get(name, FLOORS).objective
-    assert score(rows, answers).objective >= floor, objective_misses(rows, answers)
+    rows, answers, _name = eval_set
+    assert score(rows, answers).objective >= FLOORS.objective, objective_misses(rows, answers)
 
 
 def test_table_accuracy(eval_set: tuple[list[Question], list[Understanding], str]) -> None:
-    rows, answers, name = eval_set
-    assert score(rows, answers).table >= SET_FLOORS.get(name, FLOORS).table, table_misses(rows, answers)
+    rows, answers, _name = eval_set
+    assert score(rows, answers).table >= FLOORS.table, table_misses(rows, answers)
 
 
 def test_intent_accuracy(eval_set: tuple[list[Question], list[Understanding], str]) -> None:
-    rows, answers, name = eval_set
-    assert score(rows, answers).intent >= SET_FLOORS.get(name, FLOORS).intent, intent_misses(rows, answers)
+    rows, answers, _name = eval_set
+    assert score(rows, answers).intent >= FLOORS.intent, intent_misses(rows, answers)
 
 
 def test_answers_are_well_formed(eval_set: tuple[list[Question], list[Understanding], str]) -> None:
@@ -138,18 +131,19 @@ def test_objective_answers_lead_with_their_table(
 
 
 def test_latency_p99_under_5ms() -> None:
-    """p99 over questions of each question's median of 3 runs.
+    """p99 over questions of each question's median of 3 runs of the engine itself (not
+    ``understand``'s cache of repeated texts).
 
     The median filters out pauses caused by other processes on a busy CI box; the first
     run of each question still pays its cold typo look-ups.
     """
     understand("warm-up")  # one-off index build
-    rows = ROWS + HELDOUT_ROWS + HELDOUT2_ROWS + HELDOUT3_ROWS
+    rows = [row for rows in SETS.values() for row in rows]
     runs: list[list[float]] = [[] for _ in rows]
     for _ in range(3):
         for timings, row in zip(runs, rows):
             start = time.perf_counter()
-            understand(row.text)
+            engine().understand(row.text)
             timings.append(time.perf_counter() - start)
     medians = sorted(statistics.median(t) for t in runs)
     assert medians[int(0.99 * len(medians))] < 0.005
@@ -325,6 +319,66 @@ def test_issue_10_messages(text: str, intent: str, objective: int | None, table:
 
 
 @pytest.mark.parametrize(
+    ("text", "intent", "objective"),
+    [
+        # "which table works on X" is a question about X: the objective, its table first
+        ("¿qué mesa lleva el tema de salud?", "objective", 15),
+        ("¿qué mesa lleva el tema de la trata?", "objective", 10),
+        ("¿en qué mesa se trabaja la xenofobia?", "objective", 17),
+        ("which table works on remittances?", "objective", 20),
+        ("what table deals with consular protection?", "objective", 14),
+        ("quelle table s'occupe de la traite ?", "objective", 10),
+        # the excluded topic does not win
+        ("no las remesas sino la trata", "objective", 10),
+        ("ni remesas ni inversión, quiero saber de la trata", "objective", 10),
+        ("I care more about trafficking than smuggling", "objective", 10),
+        ("más que las remesas, me interesa la trata", "objective", 10),
+        ("más que la detención, nos preocupa el retorno", "objective", 21),
+        ("rather than smuggling, trafficking of women", "objective", 10),
+        ("trafficking of women, not smuggling", "objective", 10),
+        ("sin contar las remesas, ¿qué objetivo ve la inversión de la diáspora?", "objective", 19),
+        ("not detention but return", "objective", 21),
+        ("Je ne parle pas du trafic de migrants mais de la traite des personnes", "objective", 10),
+        # personal errands near the domain are not objectives
+        ("can you lend me 100 dollars?", "unknown", None),
+        ("préstame plata para el alquiler", "unknown", None),
+        ("olvidé la clave del banco", "unknown", None),
+        ("tengo cita para mi visa el lunes, a qué hora abren?", "unknown", None),
+        ("¿va a llover mañana?", "unknown", None),
+        ("who won the football match yesterday?", "unknown", None),
+        # ... while the same words about migrants are
+        ("migrants can't open bank accounts without papers", "objective", 20),
+        ("el consulado no da citas y la gente queda sin papeles", "objective", 14),
+    ],
+)
+def test_weak_spots(text: str, intent: str, objective: int | None) -> None:
+    answer = understand(text)
+    assert answer.intent == intent
+    assert (answer.objectives[0] if answer.objectives else None) == objective
+    if answer.objectives:
+        assert answer.tables[0] == load_knowledge().objectives[objective].table
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "table"),
+    [
+        ("¿qué hace la GT2?", "table", "WT2"),
+        ("la segunda mesa, ¿quién la coordina?", "table", "WT2"),
+        ("what does the mesa II do", "table", "WT2"),
+        ("¿qué hace la mesa técnica?", "table", "TT"),
+        ("enlace", "table", "LT"),
+        ("me mandas el enlace de la reunión?", "meetings", None),
+        ("qdo a mesa 2 se reune?", "meetings", "WT2"),
+        ("what does table 2 work on", "table", "WT2"),
+    ],
+)
+def test_tables_read_as_commands_read_them(text: str, intent: str, table: str | None) -> None:
+    answer = understand(text)
+    assert answer.intent == intent
+    assert (answer.tables[0] if answer.tables else None) == table
+
+
+@pytest.mark.parametrize(
     ("text", "answer"),
     [
         ("hola", "greeting"),
@@ -475,11 +529,13 @@ def test_understanding_reports_language() -> None:
 
 
 def test_parse_table_code_examples() -> None:
-    for text, code in [("2", "WT2"), ("wt 2", "WT2"), ("MT2", "WT2"), ("mesa 2", "WT2"),
+    for text, code in [("2", "WT2"), ("wt 2", "WT2"), ("MT2", "WT2"), ("mesa 2", "WT2"), ("GT2", "WT2"),
                        ("table 2", "WT2"), ("LT", "LT"), ("enlace", "LT"), ("liaison", "LT"),
-                       ("TT", "TT"), ("técnica", "TT"), ("technical", "TT")]:  # fmt: skip
+                       ("TT", "TT"), ("técnica", "TT"), ("technical", "TT"), ("segunda mesa", "WT2"),
+                       ("mesa de datos", "WT4"), ("table de liaison", "LT")]:  # fmt: skip
         assert parse_table_code(text) == code, text
-    assert parse_table_code("nada") is None
+    for text in ("nada", "el enlace de la reunión", "tt le monde", "which table i should join"):
+        assert parse_table_code(text) is None, text
 
 
 def test_official_titles_match_reference() -> None:
@@ -516,6 +572,15 @@ def test_every_example_file_is_a_known_label_with_examples_in_both_languages() -
     assert all(labels == by_language["es"] for labels in by_language.values())
     assert {f"objective:{n}" for n in range(1, 24)} <= by_language["es"]
     assert {f"table:{code}" for code in TABLE_CODES} <= by_language["es"]
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_at_least_40_examples_per_objective(lang: str) -> None:
+    from handlers.nlu.model import EXAMPLES_DIR
+
+    for number in range(1, 24):
+        lines = (EXAMPLES_DIR / lang / f"objective_{number:02d}.txt").read_text(encoding="utf-8").splitlines()
+        assert len([l for l in lines if l.strip() and not l.startswith("#")]) >= 40, number
 
 
 @pytest.mark.parametrize("name", sorted(FROZEN_FLOORS))

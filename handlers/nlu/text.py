@@ -24,6 +24,7 @@ _GLUED_NUMBER = re.compile(r"^([a-z]{2,})(\d{1,2})$")  # "wt2", "objetivo10"
 PUNCTUATION = frozenset(".,;:!?")
 
 Phrase = tuple[str, ...]
+Phrases = dict[str, tuple[Phrase, ...]]  # phrases by their first word, longest first
 
 
 @dataclass(frozen=True)
@@ -33,13 +34,13 @@ class Lexicon:
     stopwords: frozenset[str]
     shorthand: dict[str, Phrase]
     synonyms: dict[str, str]
-    excluding: tuple[Phrase, ...]  # starts a part the member excludes ("no la", "rather than")
-    contrast: tuple[Phrase, ...]  # ends it and starts what they want ("sino", "I mean")
+    excluding: Phrases  # starts a part the member excludes ("no la", "rather than")
+    contrast: Phrases  # ends it and starts what they want ("sino", "I mean")
     negators: frozenset[str]  # "no X sino Y": X is excluded
-    asking: tuple[Phrase, ...]  # what comes before is context ("mi pregunta es")
+    asking: Phrases  # what comes before is context ("mi pregunta es")
     greetings: frozenset[str]  # a clause of only these opens a message ("hola, buenas tardes")
-    objective_words: tuple[Phrase, ...]
-    table_words: tuple[Phrase, ...]
+    objective_words: Phrases
+    table_words: Phrases
     joiners: frozenset[str]  # in a list of numbers ("10 y 13")
     number_words: frozenset[str]  # between a reference and its number ("objetivo número 10")
     numbers: dict[str, int]
@@ -55,10 +56,14 @@ def ascii_fold(text: str) -> str:
     return unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode("ascii")
 
 
-def _phrases(items: list[str]) -> tuple[Phrase, ...]:
-    """Phrases as token sequences, longest first (so "pero no" wins over "no")."""
-    found = {tuple(_TOKEN.findall(ascii_fold(item))) for item in items}
-    return tuple(sorted((p for p in found if p), key=len, reverse=True))
+def phrase_index(phrases: Iterable[Phrase]) -> Phrases:
+    """Phrases by their first word, longest first (so "pero no" wins over "no")."""
+    ordered = sorted({p for p in phrases if p}, key=len, reverse=True)
+    return {first: tuple(p for p in ordered if p[0] == first) for first in {p[0] for p in ordered}}
+
+
+def _phrases(items: list[str]) -> Phrases:
+    return phrase_index(tuple(_TOKEN.findall(ascii_fold(item))) for item in items)
 
 
 @cache
@@ -74,7 +79,7 @@ def load_lexicon(directory: Path = NLU_DATA / "lexicon") -> Lexicon:
         return {ascii_fold(k): ascii_fold(v) for data in raw.values() for k, v in data.get(key, {}).items()}
 
     def names(key: str) -> dict[Phrase, str]:
-        return {p: code for r in refs for code, items in r.get(key, {}).items() for p in _phrases(items)}
+        return {tuple(_TOKEN.findall(ascii_fold(i))): code for r in refs for code, items in r.get(key, {}).items() for i in items}
 
     def merged(tables: list[dict], key: str) -> list[str]:
         return [item for table in tables for item in table.get(key, [])]
@@ -135,12 +140,12 @@ def features(words: list[str], stem: Callable[[str], tuple[str, ...]]) -> list[s
     return [s for group in stems for s in group] + [f"{a[0]}_{b[0]}" for a, b in zip(stems, stems[1:])]
 
 
-def phrase_at(words: list[str], i: int, phrases: Iterable[Phrase]) -> Phrase | None:
-    """The first of the phrases that ``words`` holds from index ``i`` on."""
-    return next((p for p in phrases if tuple(words[i : i + len(p)]) == p), None)
+def phrase_at(words: list[str], i: int, phrases: Phrases) -> Phrase | None:
+    """The longest of the phrases that ``words`` holds from index ``i`` on."""
+    return next((p for p in phrases.get(words[i], ()) if tuple(words[i : i + len(p)]) == p), None) if i < len(words) else None
 
 
-def find_phrase(words: list[str], phrases: Iterable[Phrase], start: int = 0) -> tuple[int, int] | None:
+def find_phrase(words: list[str], phrases: Phrases, start: int = 0) -> tuple[int, int] | None:
     """The first (start, end) of any of the phrases in words[start:]."""
     return next(((i, i + len(p)) for i in range(start, len(words)) if (p := phrase_at(words, i, phrases))), None)
 
@@ -163,7 +168,7 @@ def numbers_after(words: list[str], start: int, lexicon: Lexicon) -> tuple[list[
     return numbers, i
 
 
-def references(words: list[str], phrases: tuple[Phrase, ...], lexicon: Lexicon) -> list[tuple[int, int, int]]:
+def references(words: list[str], phrases: Phrases, lexicon: Lexicon) -> list[tuple[int, int, int]]:
     """(number, start, end) of each number written after one of the phrases ("objetivo 10 y 13",
     "mesa nº 2"); start and end span the phrase and its whole list."""
     found: list[tuple[int, int, int]] = []
@@ -187,17 +192,15 @@ class TableReader:
     def __init__(self, lexicon: Lexicon, names: Iterable[tuple[str, str]] = ()) -> None:
         self.lexicon = lexicon
         self.names = {**lexicon.table_names, **{tuple(tokens(n, lexicon)): code for n, code in names}}
+        self.name_index = phrase_index(self.names)
 
     def find(self, words: list[str]) -> list[tuple[str, int, int, bool]]:
         """(code, start, end, numbered) of every table named in ``words`` (from ``tokens``), in order."""
         lex = self.lexicon
         found = [(f"WT{n}", a, b, True) for n, a, b in references(words, lex.table_words, lex) if 1 <= n <= 4]
-        for i, word in enumerate(words[:-1]):
-            if word in lex.ordinals and 1 <= lex.numbers[word] <= 4 and phrase_at(words, i + 1, lex.table_words):
-                found.append((f"WT{lex.numbers[word]}", i, i + 2, True))
-        for phrase, code in self.names.items():
-            if match := find_phrase(words, (phrase,)):
-                found.append((code, *match, False))
+        found += [(f"WT{lex.numbers[w]}", i, i + 2, True) for i, w in enumerate(words)  # "segunda mesa"
+                  if w in lex.ordinals and 1 <= lex.numbers[w] <= 4 and phrase_at(words, i + 1, lex.table_words)]
+        found += [(self.names[p], i, i + len(p), False) for i in range(len(words)) if (p := phrase_at(words, i, self.name_index))]
         whole = tuple(w for w in words if w not in PUNCTUATION)
         if whole in lex.table_names_alone:
             found.append((lex.table_names_alone[whole], 0, len(words), False))
