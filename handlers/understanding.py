@@ -118,10 +118,9 @@ class Engine:
         votes, coverage = self.model.scores([w for w, m in zip(words, marks) if not m])
         if not votes:
             return self.model.scores(words)
-        if any(marks):
-            dropped = next(iter(self.model.scores([w for w, m in zip(words, marks) if m])[0]), None)
-            if dropped != next(iter(votes)):
-                votes.pop(dropped, None)
+        excluded = self.model.scores([w for w, m in zip(words, marks) if m])[0] if any(marks) else {}
+        if (dropped := next(iter(excluded), None)) != next(iter(votes)):
+            votes.pop(dropped, None)
         return votes, coverage
 
     def intent_of(self, label: str) -> tuple[str, str | None]:
@@ -141,10 +140,13 @@ class Engine:
     def understand(self, text: str) -> Understanding:
         words = tokens(text[:MAX_CHARS], self.lexicon)[:MAX_WORDS]
         language = self.language(tokens(text[:MAX_CHARS], self.lexicon, canonical=False)[:MAX_WORDS])
-        if not content_words(words, self.lexicon):
-            return Understanding("unknown", language=language)
-        if numbered := references(words, self.lexicon.objective_words, self.lexicon):
-            valid = [f"objective:{n}" for n in dict.fromkeys(n for n, _a, _b in numbered) if n in self.knowledge.objectives]
+        numbered = [n for n, _a, _b in references(words, self.lexicon.objective_words, self.lexicon)]
+        if not content_words(words, self.lexicon):  # "y el 19?", "#8": a number alone is an objective's
+            numbered = [int(w) for w in words if w.isdigit() and int(w) in self.knowledge.objectives]
+            if not numbered:
+                return Understanding("unknown", language=language)
+        if numbered:
+            valid = [f"objective:{n}" for n in dict.fromkeys(numbered) if n in self.knowledge.objectives]
             return replace(self.objective_answer(valid, bool(valid), language), answer="numbers")
         if tables := self.tables.find(words):
             return self.about_table(words, tables, language)

@@ -405,6 +405,12 @@ def test_several_numbered_objectives() -> None:
         assert understand(text).objectives == (10, 13), text
 
 
+def test_a_number_alone_is_an_objective() -> None:
+    assert understand("y el 19?").objectives == (19,)
+    assert understand("#8").objectives == (8,)
+    assert understand("42").intent == "unknown"
+
+
 def test_sdg_numbers_are_not_objective_numbers() -> None:
     assert understand("ODS 8").objectives[:1] != (8,)
     assert understand("SDG 10.7 and migration").objectives[:1] != (10,)

@@ -129,8 +129,7 @@ def stemmer(names: tuple[str, ...]) -> Callable[[str], tuple[str, ...]]:
 
 
 def content_words(words: list[str], lexicon: Lexicon) -> list[str]:
-    """The words that can carry meaning: no punctuation, no stopwords, no bare numbers
-    (numbers name objectives and tables only after their word, see ``references``)."""
+    """The words that can carry meaning: no punctuation, no stopwords, no bare numbers."""
     return [w for w in words if w not in PUNCTUATION and w not in lexicon.stopwords and not w.isdigit()]
 
 
@@ -151,8 +150,7 @@ def find_phrase(words: list[str], phrases: Phrases, start: int = 0) -> tuple[int
 
 
 def numbers_after(words: list[str], start: int, lexicon: Lexicon) -> tuple[list[int], int]:
-    """Numbers listed from ``words[start]`` on ("10 13", "10 y 13", "twenty two", "dix-sept"),
-    and where they end."""
+    """Numbers listed from ``words[start]`` on ("10 y 13", "twenty two", "dix-sept"), and where they end."""
     numbers: list[int] = []
     i, glued = start, False
     while i < len(words):
