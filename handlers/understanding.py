@@ -40,11 +40,9 @@ LANGUAGE_MARGIN = 1.5  # how far (summed per-word log-odds) the best language mu
 
 @dataclass(frozen=True)
 class Understanding:
-    """What a member's message is about: ``intent`` (one of :data:`INTENTS`), up to 3 ``objectives``
-    and table codes, best first (the best objective's table first); nothing listed asks for the
-    whole list.  When not ``confident``, ``alternatives`` names the runner-up labels
-    ("objective:10", "table:WT2", "help").  ``answer`` says which reply of the intent is meant
-    ("greeting", "about_gcm", "count", "list", "numbers" for objectives named by number)."""
+    """``intent`` (one of :data:`INTENTS`), up to 3 ``objectives`` and table codes best first (the best
+    objective's table first; none listed asks for the list), ``alternatives`` when not ``confident``
+    ("objective:10", "help"), and which reply ``answer`` means ("greeting", "count", "numbers"...)."""
 
     intent: str
     objectives: tuple[int, ...] = ()
@@ -92,9 +90,8 @@ class Engine:
         return ranked[0][0] if totals and ranked[0][1] - ranked[1][1] >= LANGUAGE_MARGIN else None
 
     def excluded(self, words: list[str]) -> list[bool]:
-        """Which words belong to a part the member excludes: from an excluding phrase to the end of
-        its clause or a contrast word ("remesas, no la inversión"), and a negated part before a
-        contrast word ("no X sino Y", "not X, I mean Y")."""
+        """Which words the member excludes: from an excluding phrase to the end of its clause or a contrast
+        word ("remesas, no la inversión"), and a negated part before a contrast word ("no X sino Y")."""
         lex, marks = self.lexicon, [False] * len(words)
         position = 0
         while (match := find_phrase(words, lex.excluding, position)) is not None:
@@ -161,7 +158,8 @@ class Engine:
         intent, answer = self.intent_of(labels[0])
         confident = len(labels) < 2 or votes[labels[1]] < CONFIDENT_RATIO * votes[labels[0]]
         alternatives = () if confident else tuple(labels[1:3])
-        if answer == "itself":  # "what does the table on data do?": the table named, or the best topic's
+        themed = find_phrase(words, self.lexicon.themed_table) and not find_phrase(words, self.lexicon.which_table)
+        if answer == "itself" or (themed and intent in ("objective", "table")):  # "what does the table on data do?"
             themed = [self.table_of(l) for l in labels if l.startswith(("objective:", "table:"))][:1]
             return Understanding("table", (), tuple(themed), bool(themed), language, None if themed else "list")
         if intent == "objective" and answer is None:
@@ -170,9 +168,8 @@ class Engine:
         return Understanding(intent, (), codes, confident, language, answer, alternatives)
 
     def asked_part(self, words: list[str]) -> list[str]:
-        """Where what the member asks begins: after context they set aside ("somos una red de
-        mujeres..., pero hoy pregunto: ¿qué objetivo cubre las remesas?") and after opening
-        greetings ("hola, ¿qué objetivo trata la trata?"), when a few content words follow."""
+        """Where what the member asks begins: after context set aside ("somos una red..., pero hoy pregunto:
+        ¿qué objetivo cubre las remesas?") and after greetings ("hola, ¿qué objetivo trata la trata?")."""
         lex = self.lexicon
         negated = {i + 1 for i, w in enumerate(words) if w in lex.negators}  # "no me interesa X sino Y"
         marks = [i + len(p) for i in range(len(words)) if (p := phrase_at(words, i, lex.asking)) and i not in negated]
@@ -187,8 +184,7 @@ class Engine:
 
     def about_table(self, words: list[str], tables: list[tuple[str, int, int, bool]], language: str | None) -> Understanding:
         """A table named by number or name: its meetings, joining it, a topic asked after its number
-        ("¿qué hace la mesa 3 con las remesas?"), or the table itself (a name such as "the table
-        on data and evidence" goes on with words of its theme, not a new topic)."""
+        ("¿qué hace la mesa 3 con las remesas?"), or the table itself ("the table on data and evidence")."""
         codes = tuple(dict.fromkeys(code for code, _a, _b, _n in tables))
         named = {i for _c, a, b, _n in tables for i in range(a, b)}
         rest, _coverage = self.votes([w for i, w in enumerate(words) if i not in named])

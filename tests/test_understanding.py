@@ -132,19 +132,17 @@ def test_objective_answers_lead_with_their_table(
 
 def test_latency_p99_under_5ms() -> None:
     """p99 over questions of each question's median of 3 runs of the engine itself (not
-    ``understand``'s cache of repeated texts).
-
-    The median filters out pauses caused by other processes on a busy CI box; the first
-    run of each question still pays its cold typo look-ups.
+    ``understand``'s cache of repeated texts), in CPU time of this process: on a shared box the
+    wall clock measures the other processes (bench/qa.py reports the wall clock).
     """
     understand("warm-up")  # one-off index build
     rows = [row for rows in SETS.values() for row in rows]
     runs: list[list[float]] = [[] for _ in rows]
     for _ in range(3):
         for timings, row in zip(runs, rows):
-            start = time.perf_counter()
+            start = time.process_time()
             engine().understand(row.text)
-            timings.append(time.perf_counter() - start)
+            timings.append(time.process_time() - start)
     medians = sorted(statistics.median(t) for t in runs)
     assert medians[int(0.99 * len(medians))] < 0.005
 

@@ -41,6 +41,8 @@ class Lexicon:
     greetings: frozenset[str]  # a clause of only these opens a message ("hola, buenas tardes")
     objective_words: Phrases
     table_words: Phrases
+    themed_table: Phrases  # "la mesa que", "the table on": a table named by its theme...
+    which_table: Phrases  # ... unless the member asks which one it is ("cuál es la mesa que")
     joiners: frozenset[str]  # in a list of numbers ("10 y 13")
     number_words: frozenset[str]  # between a reference and its number ("objetivo número 10")
     numbers: dict[str, int]
@@ -95,6 +97,8 @@ def load_lexicon(directory: Path = NLU_DATA / "lexicon") -> Lexicon:
         greetings=words([data.get("greetings", "") for data in raw.values()]),
         objective_words=_phrases(merged(refs, "objective")),
         table_words=_phrases(merged(refs, "table")),
+        themed_table=_phrases(merged(refs, "themed_table")),
+        which_table=_phrases(merged(refs, "which_table")),
         joiners=words(merged(refs, "joiners")),
         number_words=words(merged(refs, "number_words")),
         numbers={ascii_fold(k): int(v) for r in refs for k, v in r.get("numbers", {}).items()},
