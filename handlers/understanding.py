@@ -151,7 +151,7 @@ class Engine:
         if not votes or next(iter(votes.values())) < MIN_VOTE or coverage < MIN_COVERAGE:
             return Understanding("unknown", language=language)
         labels = list(votes)
-        if labels[0].startswith("table:"):  # "which table works on X" is about X (the objectives together)
+        if labels[0].startswith("table:") and self.knowledge.tables[self.table_of(labels[0])].objectives:  # "which table works on X"
             topics = [l for l in labels if l.startswith("objective:")][:3]
             if topics and sum(votes[l] for l in topics) >= votes[labels[0]]:
                 labels.insert(0, labels.pop(labels.index(topics[0])))

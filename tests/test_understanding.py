@@ -368,6 +368,10 @@ def test_weak_spots(text: str, intent: str, objective: int | None) -> None:
         ("me mandas el enlace de la reunión?", "meetings", None),
         ("qdo a mesa 2 se reune?", "meetings", "WT2"),
         ("what does table 2 work on", "table", "WT2"),
+        # a table named by its theme is a question about it, unless the member asks which one it is
+        ("¿qué hace la mesa que ve los retornos?", "table", "WT2"),
+        ("who chairs the table on missing migrants?", "table", "WT2"),
+        ("¿cuál es la mesa que trabaja la trata?", "objective", "WT2"),
     ],
 )
 def test_tables_read_as_commands_read_them(text: str, intent: str, table: str | None) -> None:
