@@ -13,7 +13,6 @@ from functools import cache
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-import Stemmer as pystemmer
 
 NLU_DATA = Path(__file__).resolve().parent.parent / "data" / "nlu"
 
@@ -128,7 +127,8 @@ def tokens(text: str, lexicon: Lexicon, canonical: bool = True) -> list[str]:
 
 def stemmer(names: tuple[str, ...]) -> Callable[[str], tuple[str, ...]]:
     """Every language's Snowball stem of a word (PyStemmer): the same word may be either language."""
-    stemmers = [pystemmer.Stemmer(name) for name in names]
+    import Stemmer  # with the first message, like the model: the table reader needs no stemmer
+    stemmers = [Stemmer.Stemmer(name) for name in names]
     return lambda word: tuple(dict.fromkeys(s.stemWord(word) for s in stemmers))
 
 
