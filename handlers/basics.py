@@ -18,6 +18,7 @@ from handlers.knowledge import Knowledge, Objective, Table, load_knowledge, pars
 from handlers.markup import bold, esc
 from handlers.message import Answer, Button, Reply
 from handlers.registry import Registry
+from storage import readcache
 from handlers.understanding import Understanding, number_list, understand
 from storage import organisations
 
@@ -142,7 +143,9 @@ async def help_command(ctx: Context) -> Reply:
 
 
 async def _privileged(ctx: Context) -> bool:
-    return ctx.is_admin() or bool(await ctx.secretary_tables())
+    """Whether to list the secretaries' commands: display only, so the roles may come from the
+    read cache (each of those commands checks the privilege afresh)."""
+    return ctx.is_admin() or bool(await readcache.secretary_tables(ctx.core.db, ctx.user))
 
 
 @registry.command(
@@ -198,8 +201,7 @@ async def table(ctx: Context) -> Reply:
                 table=ctx.args.strip()[:40]
             ))
         )
-    async with ctx.core.db.transaction() as session:
-        agenda = await table_agenda(session, code, ctx.core.clock.now(), ctx.timezone)
+    agenda = await table_agenda(ctx.core.db, code, ctx.core.clock.now(), ctx.timezone)
     return table_card(ctx, load_knowledge().tables[code], agenda)
 
 
