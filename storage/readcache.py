@@ -19,19 +19,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Collection, Hashable, Iterable
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from cachetools import LRUCache
 from sqlalchemy import event, inspect
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from storage import meetings, roles
 from storage.meetings import Meeting
 from storage.models import Role
-
-if TYPE_CHECKING:
-    from storage.db import Database
 
 T = TypeVar("T")
 
@@ -66,6 +65,14 @@ def _executed(state: ORMExecuteState) -> None:
     table = getattr(state.statement, "table", None)
     dml = state.is_insert or state.is_update or state.is_delete
     _written(state.session).add(table.name if dml and table is not None else EVERY_TABLE)
+
+
+class Source(Protocol):
+    """What the cached reads need of :class:`storage.db.Database`."""
+
+    reads: ReadCache
+
+    def transaction(self) -> AbstractAsyncContextManager[AsyncSession]: ...
 
 
 class ReadCache:
@@ -117,7 +124,7 @@ UPCOMING_KEPT = 20
 for those that start while they are cached."""
 
 
-async def upcoming(db: Database, now: datetime, tables: Collection[str] | None, *, limit: int) -> list[Meeting]:
+async def upcoming(db: Source, now: datetime, tables: Collection[str] | None, *, limit: int) -> list[Meeting]:
     """:func:`storage.meetings.upcoming` (scheduled ones) for display, cached: the kept list is
     filtered by ``now`` on each read, and read again when too few are left or the clock went back."""
     if limit > UPCOMING_KEPT:
@@ -138,7 +145,7 @@ async def upcoming(db: Database, now: datetime, tables: Collection[str] | None, 
     return [meeting for meeting in found if meeting.starts_at > now][:limit]
 
 
-async def secretary_tables(db: Database, user_key: str) -> frozenset[str]:
+async def secretary_tables(db: Source, user_key: str) -> frozenset[str]:
     """The tables ``user_key`` is secretary of, cached: only to choose what to *show* (the
     commands ``/ayuda`` lists). A privilege check reads :func:`storage.roles.secretary_tables`."""
 
