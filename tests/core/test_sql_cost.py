@@ -21,7 +21,9 @@ from bench.telegram_throughput import MESSAGES
 from bot.adapters.console import ConsoleAdapter
 from bot.app import App
 from bot.app import registries
+from bot.hub import CoreHub
 from handlers.core import Core
+from handlers.services import Services
 from storage import readcache, roles
 from storage.db import Database
 from storage.meetings import Meeting, add_meeting
@@ -57,7 +59,7 @@ async def any_app(database_url: str, clock: FakeClock) -> AsyncIterator[App]:
 
 @pytest.fixture
 def any_console(any_app: App, tmp_path: Path) -> ConsoleAdapter:
-    adapter = ConsoleAdapter(any_app.core, files_dir=tmp_path / "files", output=io.StringIO())
+    adapter = ConsoleAdapter(any_app.hub, files_dir=tmp_path / "files", output=io.StringIO())
     any_app.add(adapter)
     return adapter
 
@@ -104,7 +106,7 @@ async def test_the_benchmarks_traffic_repeated_costs_no_sql(any_app: App, any_co
     await console.ask("/secretaria agregar WT3 console:sec", user_id="admin")
     await console.ask('/reunion nueva WT3 2027-02-15 15:00 "Reunión de febrero"', user_id="sec")
     await console.ask("/suscribir WT3", user_id="follower")
-    await make_member(app, "console:member", "Red Uno", ["WT2"], at=app.core.clock.now())
+    await make_member(app, "console:member", "Red Uno", ["WT2"], at=app.services.clock.now())
     people = ("ana", "sec", "follower", "member")
     await app.scheduler.start()
     try:
@@ -193,7 +195,7 @@ async def test_subscriptions_and_memberships_change_which_tables_meet_at_once(
     assert "WT3" not in text_of(await in_group(app, "-100", "sec", WHEN))
     # in private: the person's organisation's tables, once approved
     assert "WT2" not in text_of(await console.ask(WHEN, user_id="member"))
-    await make_member(app, "console:member", "Red Uno", ["WT2"], at=app.core.clock.now())
+    await make_member(app, "console:member", "Red Uno", ["WT2"], at=app.services.clock.now())
     assert "WT2" in text_of(await console.ask(WHEN, user_id="member"))
 
 
@@ -247,10 +249,10 @@ async def test_the_outbox_is_woken_by_a_commit_that_planned_something(app: App, 
 
 
 async def test_the_caches_of_chats_people_and_dialogues_are_bounded(app: App) -> None:
-    core = Core(app.db, replace(app.core.config, cache_size=5), registries(), app.core.clock)
-    console = ConsoleAdapter(core)
+    services = Services.build(app.db, replace(app.services.config, cache_size=5), registries(), app.services.clock)
+    console = ConsoleAdapter(CoreHub(Core(services)))
     for number in range(12):
         await console.ask("hola", user_id=f"user{number}")
-    assert len(core._chats) == len(core._seen) == len(core.dialogues._known) == 5
+    assert len(services.chats._chats) == len(services.chats._seen) == len(services.dialogues._known) == 5
     [reply] = await console.ask("/objetivo 3", user_id="user0")  # forgotten, read again: still answered
     assert "3" in text_of([reply])
