@@ -18,9 +18,8 @@ from handlers.knowledge import Knowledge, Objective, Table, load_knowledge, pars
 from handlers.markup import bold, esc
 from handlers.message import Answer, Button, Reply
 from handlers.registry import Registry
-from storage import readcache
 from handlers.understanding import Understanding, number_list, understand
-from storage import organisations
+from storage import organisations, readcache
 
 registry = Registry()
 
