@@ -19,7 +19,7 @@ from handlers.markup import bold, esc
 from handlers.message import Answer, Button, Reply
 from handlers.registry import Registry
 from handlers.understanding import Understanding, number_list, understand
-from storage import organisations
+from storage import organisations, readcache
 
 registry = Registry()
 
@@ -142,7 +142,9 @@ async def help_command(ctx: Context) -> Reply:
 
 
 async def _privileged(ctx: Context) -> bool:
-    return ctx.is_admin() or bool(await ctx.secretary_tables())
+    """Whether to list the secretaries' commands: display only, so the roles may come from the
+    read cache (each of those commands checks the privilege afresh)."""
+    return ctx.is_admin() or bool(await readcache.secretary_tables(ctx.db, ctx.user))
 
 
 @registry.command(
@@ -198,8 +200,7 @@ async def table(ctx: Context) -> Reply:
                 table=ctx.args.strip()[:40]
             ))
         )
-    async with ctx.db.transaction() as session:
-        agenda = await table_agenda(session, code, ctx.clock.now(), ctx.timezone)
+    agenda = await table_agenda(ctx.db, code, ctx.clock.now(), ctx.timezone)
     return table_card(ctx, load_knowledge().tables[code], agenda)
 
 

@@ -44,7 +44,7 @@ from handlers.message import Answer, Attachment, Reply
 from handlers.numbers import parse_number
 from handlers.registry import Registry
 from handlers.vocabulary import accepted_words, shown_word
-from storage import audit, deliveries, organisations, subscriptions
+from storage import audit, deliveries, organisations, readcache, subscriptions
 from storage.meetings import (
     CANCELLED,
     DEFAULT_OFFSETS,
@@ -63,6 +63,12 @@ MAX_OFFSET = timedelta(days=60)
 MAX_TITLE = 200
 MAX_URL = 500
 LIST_LIMIT = 10
+FOLLOWED = (
+    subscriptions.Subscription.__tablename__,
+    organisations.Organisation.__tablename__,
+    organisations.Membership.__tablename__,
+)
+"""The tables :func:`my_tables` reads."""
 CALENDAR_LIMIT = 50
 MEETING_LENGTH = timedelta(hours=2)
 """Calendars need an end; meetings are not given one, and the tables' meetings last about two hours."""
@@ -505,19 +511,23 @@ async def remind(ctx: Context, tokens: list[str]) -> Reply:
 
 async def my_tables(ctx: Context) -> list[str] | None:
     """The tables this chat follows: its subscriptions; in private, the member's organisation's
-    tables; None when neither (all tables)."""
+    tables; None when neither (all tables). A cached read."""
     chat = ctx.message.chat
-    async with ctx.db.transaction() as session:
-        tables = await subscriptions.chat_tables(session, chat.platform, chat.chat_id or "")
-        if not tables and ctx.message.private:
-            organisation = await organisations.organisation_of(session, ctx.user)
-            tables = organisation.tables() if organisation is not None else []
-    return tables or None
+
+    async def load() -> tuple[str, ...]:
+        async with ctx.db.transaction() as session:
+            tables = await subscriptions.chat_tables(session, chat.platform, chat.chat_id or "")
+            if not tables and ctx.message.private:
+                organisation = await organisations.organisation_of(session, ctx.user)
+                tables = organisation.tables() if organisation is not None else []
+        return tuple(tables)
+
+    key = ("my_tables", chat.platform, chat.chat_id, ctx.user if ctx.message.private else None)
+    return list(await ctx.db.reads.get(key, FOLLOWED, load)) or None
 
 
 async def next_meetings(ctx: Context, tables: list[str] | None, limit: int = 5) -> list[Meeting]:
-    async with ctx.db.transaction() as session:
-        return await upcoming(session, ctx.clock.now(), tables, limit=limit)
+    return await readcache.upcoming(ctx.db, ctx.clock.now(), tables, limit=limit)
 
 
 def next_reply(ctx: Context, tables: list[str] | None, found: list[Meeting], *, cadence: bool = False) -> Reply:
