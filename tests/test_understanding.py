@@ -1,4 +1,4 @@
-"""Accuracy, robustness and speed of handlers.understanding on the evaluation sets.
+"""Accuracy and robustness of handlers.understanding on the evaluation sets.
 
 Each TSV under tests/data (columns lang, text, intent, objectives, tables) holds members'
 phrasings in both languages (see tests/evaluation.py).  questions.tsv and heldout*.tsv are
@@ -10,13 +10,12 @@ whose floor is set apart.  Labels follow the conventions of issue 10: a topic qu
 itself is a table question; how many organisations or tables there are is help.
 
 The first rounds of each held-out set, scored before any tuning on them with the old rule
-engine, are in the commit history; the figures of this engine are printed by bench/qa.py.
+engine, are in the commit history; the figures of this engine, latency and build time included, are
+printed by bench/qa.py (speed lives in the benchmark, not in timed tests).
 """
 
 from __future__ import annotations
 
-import statistics
-import time
 import csv
 from pathlib import Path
 
@@ -24,7 +23,7 @@ import pytest
 
 from handlers.i18n import LANGUAGES
 from handlers.knowledge import TABLE_CODES, load_knowledge, parse_table_code
-from handlers.understanding import INTENTS, Understanding, detect_language, engine, understand
+from handlers.understanding import INTENTS, Understanding, detect_language, understand
 from tests.evaluation import (
     DATA,
     TUNING_SETS,
@@ -131,23 +130,6 @@ def test_objective_answers_lead_with_their_table(
     for answer in eval_set[1]:
         if answer.intent == "objective" and answer.objectives:
             assert answer.tables[0] == knowledge.objectives[answer.objectives[0]].table
-
-
-def test_latency_p99_under_5ms() -> None:
-    """p99 over questions of each question's median of 3 runs of the engine itself (not
-    ``understand``'s cache of repeated texts), in CPU time of this process: on a shared box the
-    wall clock measures the other processes (bench/qa.py reports the wall clock).
-    """
-    understand("warm-up")  # one-off index build
-    rows = [row for rows in SETS.values() for row in rows]
-    runs: list[list[float]] = [[] for _ in rows]
-    for _ in range(3):
-        for timings, row in zip(runs, rows):
-            start = time.process_time()
-            engine().understand(row.text)
-            timings.append(time.process_time() - start)
-    medians = sorted(statistics.median(t) for t in runs)
-    assert medians[int(0.99 * len(medians))] < 0.005
 
 
 # --- specific behaviour ---------------------------------------------------------------
@@ -465,10 +447,7 @@ ODD_INPUTS = [
 
 @pytest.mark.parametrize("text", ODD_INPUTS, ids=range(len(ODD_INPUTS)))
 def test_odd_inputs_never_raise(text: str) -> None:
-    start = time.perf_counter()
-    answer = understand(text)
-    assert time.perf_counter() - start < 0.25
-    _assert_well_formed(answer)
+    _assert_well_formed(understand(text))
     assert detect_language(text) in (None, *LANGUAGES)
 
 
