@@ -214,7 +214,7 @@ class Sender:
 
     async def _give_up_late(self, now: datetime) -> None:
         async with self.app.db.transaction() as session:
-            missed = await deliveries.expire(session, now, self.grace, keep=notices.ALWAYS_DONE)
+            missed = await deliveries.expire(session, now, self.grace, keep=notices.always_done())
             if missed:
                 await notices.report_missed(session, missed, now)
         for notice, count in missed:

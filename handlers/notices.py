@@ -76,10 +76,16 @@ KINDS: dict[str, NoticeKind] = _by_name(
     # a report that could not be sent is not itself reported (no loops)
     [NoticeKind(MISSED, direct_notices.owner_or_admins, _render_missed, on_missed=None)],
 )
-ALWAYS_DONE: tuple[str, ...] = tuple(name for name, kind in KINDS.items() if not kind.expires)
-"""Kinds that are internal work, done however late (never given up)."""
-REPORTED: tuple[str, ...] = tuple(name for name, kind in KINDS.items() if kind.on_finished is not None)
-"""Kinds whose owner gets a report once every delivery is final."""
+
+
+def always_done() -> list[str]:
+    """Kinds that are internal work, done however late (never given up)."""
+    return [name for name, kind in KINDS.items() if not kind.expires]
+
+
+def reported() -> list[str]:
+    """Kinds whose owner gets a report once every delivery is final."""
+    return [name for name, kind in KINDS.items() if kind.on_finished is not None]
 
 
 def _kind(notice: Notice) -> NoticeKind:
@@ -105,10 +111,10 @@ async def expand(session: AsyncSession, notice: Notice, now: datetime, config: C
 
 
 async def report_finished(session: AsyncSession, now: datetime) -> int:
-    """Plan the report of each notice of a :data:`REPORTED` kind whose deliveries are all final
+    """Plan the report of each notice of a :func:`reported` kind whose deliveries are all final
     (once each: a broadcast's counts, a message to a person that ended undelivered)."""
     made = 0
-    for notice in await deliveries.finished_unreported(session, REPORTED):
+    for notice in await deliveries.finished_unreported(session, reported()):
         if not await deliveries.mark_reported(session, notice.id):
             continue
         finished = _kind(notice).on_finished
