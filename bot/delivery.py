@@ -78,7 +78,8 @@ BATCH = 200
 NOTICE_BATCH = 50
 ADAPTER_POLL = timedelta(seconds=1)
 """How often to look again while an adapter is still connecting."""
-COMMIT_ATTEMPTS = 3
+COMMIT_RETRY = RetryPolicy(first=timedelta(milliseconds=50), cap=timedelta(milliseconds=100), patience=timedelta(milliseconds=150))
+"""A delivery's outcome whose commit failed: tried again twice or so, then left in flight."""
 
 
 def grace_window(text: str) -> timedelta:
@@ -343,15 +344,13 @@ class Sender:
     async def _record(self, delivery_id: int, status: str, **values: object) -> None:
         """Commit a claimed delivery's outcome, retried on a database error (an outcome never
         committed leaves the delivery in flight: sent again at the next start)."""
-        for attempt in range(1, COMMIT_ATTEMPTS + 1):
-            try:
-                await self._writer.run(lambda session: deliveries.finish(session, delivery_id, status, **values))
-                return
-            except Exception:
-                if attempt == COMMIT_ATTEMPTS:
-                    log.exception("could not record delivery %s as %s; it stays in flight", delivery_id, status)
-                    return
-                await asyncio.sleep(0.05 * attempt)
+        try:
+            await persist(
+                lambda: self._writer.run(lambda session: deliveries.finish(session, delivery_id, status, **values)),
+                COMMIT_RETRY, log=log, what=f"recording delivery {delivery_id}", errors=(Exception,),
+            )
+        except Exception:
+            log.exception("could not record delivery %s as %s; it stays in flight", delivery_id, status)
 
     async def _reply(self, row: DeliveryRecord, now: datetime) -> Reply | None:
         """The message for this recipient, in its chat's language and time zone."""
