@@ -65,7 +65,7 @@ async def audit(ctx: Context) -> Reply:
     if words and is_number(words[0]):
         count = parse_number(words.pop(0), 1, MAX_ENTRIES) or MAX_ENTRIES
     contains = " ".join(words)[:100] or None
-    async with ctx.core.db.transaction() as session:
+    async with ctx.db.transaction() as session:
         entries = await audit_log.recent(session, count, contains)
     if not entries:
         return ctx.reply(esc(_("Nothing recorded matches.") if contains else _("Nothing recorded yet.")))

@@ -31,7 +31,7 @@ def command_text(ctx: Context, english_name: str, args: str = "") -> str:
 
     That is the chat's language, or another person's while rendering a message for them
     (a secretary's notice, a contact's decision)."""
-    command = ctx.core.commands.by_english_name(english_name)
+    command = ctx.commands.by_english_name(english_name)
     name = command.name(current_locale()) if command else english_name
     return f"/{name} {args}".rstrip()
 
@@ -110,7 +110,7 @@ def meeting_cadence() -> str:
 
 def help_text(ctx: Context, privileged: bool) -> str:
     lines = [bold(_("What I can do")), ""]
-    for command in ctx.core.commands.commands:
+    for command in ctx.commands.commands:
         if command.privileged and not privileged:
             continue
         args = f" {_(command.args)}" if command.args else ""
@@ -125,7 +125,7 @@ def help_text(ctx: Context, privileged: bool) -> str:
 @registry.command("start", "start", help=N_("Welcome and what I can do"))
 async def start(ctx: Context) -> Reply | list[Reply] | None:
     payload = ctx.args.split()[0].lower() if ctx.args else ""
-    target = ctx.core.commands.by_english_name(payload)
+    target = ctx.commands.by_english_name(payload)
     if target is not None and target.en != "start":
         ctx.args = ctx.args[len(payload) :].strip()
         return await target.handler(ctx)
@@ -198,8 +198,8 @@ async def table(ctx: Context) -> Reply:
                 table=ctx.args.strip()[:40]
             ))
         )
-    async with ctx.core.db.transaction() as session:
-        agenda = await table_agenda(session, code, ctx.core.clock.now(), ctx.timezone)
+    async with ctx.db.transaction() as session:
+        agenda = await table_agenda(session, code, ctx.clock.now(), ctx.timezone)
     return table_card(ctx, load_knowledge().tables[code], agenda)
 
 
@@ -326,7 +326,7 @@ def _choice(ctx: Context, label: str, knowledge: Knowledge) -> tuple[str, str, s
         label_text = table_label(knowledge.tables[value])
         return label_text, command_text(ctx, "table", value), label_text
     if kind in ("register", "meetings"):
-        command = next((c for c in ctx.core.commands.commands if c.intent == kind and not c.privileged), None)
+        command = next((c for c in ctx.commands.commands if c.intent == kind and not c.privileged), None)
         if command is not None:
             return _(command.help), command_text(ctx, command.en), f"/{command.name(current_locale())}"
     return _("What I can do"), command_text(ctx, "help"), _("What I can do")
@@ -393,7 +393,7 @@ async def count_reply(ctx: Context) -> Reply:
         "The Mechanism brings together more than 80 organisations in {count} tables: four Working "
         "Tables, the Liaison Table and the Technical Table."
     ).format(count=len(knowledge.tables))]
-    async with ctx.core.db.transaction() as session:
+    async with ctx.db.transaction() as session:
         approved = await organisations.count_approved(session)
     if approved:
         lines.append(ngettext(

@@ -112,7 +112,7 @@ async def _require(ctx: Context, target: str) -> None:
 
 async def draft(ctx: Context, target: str, body: str) -> Reply:
     chat = ctx.message.chat
-    async with ctx.core.db.transaction() as session:
+    async with ctx.db.transaction() as session:
         everyone, chats = await audience(session, target)
         if not everyone:
             raise UserError(esc(_("Nobody would receive it: no chat follows {target} and no member organisation has a contact yet.").format(
@@ -157,8 +157,8 @@ async def _draft_of(ctx: Context, session: AsyncSession, text: str) -> Notice:
 
 
 async def confirm(ctx: Context, text: str) -> Reply:
-    now = ctx.core.clock.now()
-    async with ctx.core.db.transaction() as session:
+    now = ctx.clock.now()
+    async with ctx.db.transaction() as session:
         notice = await _draft_of(ctx, session, text)
         if not await deliveries.set_status_if(session, notice.id, deliveries.DRAFT, deliveries.PENDING, due_at=now):
             raise UserError(_already(notice))
@@ -167,8 +167,8 @@ async def confirm(ctx: Context, text: str) -> Reply:
 
 
 async def discard(ctx: Context, text: str) -> Reply:
-    now = ctx.core.clock.now()
-    async with ctx.core.db.transaction() as session:
+    now = ctx.clock.now()
+    async with ctx.db.transaction() as session:
         notice = await _draft_of(ctx, session, text)
         if not await deliveries.set_status_if(session, notice.id, deliveries.DRAFT, deliveries.CANCELLED):
             raise UserError(_already(notice))

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.broadcast import audience, broadcast_text, target_label
-from handlers.core import CoreConfig
+from handlers.services import CoreConfig
 from handlers.i18n import _
 from handlers.markup import esc
 from handlers.notice_kind import NoticeKind, OnMissed, Report

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import direct, recipients
-from handlers.core import CoreConfig
+from handlers.services import CoreConfig
 from handlers.i18n import N_, _
 from handlers.markup import esc
 from handlers.message import Button

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import recipients
 from handlers.agenda import meeting_title
-from handlers.core import CoreConfig
+from handlers.services import CoreConfig
 from handlers.dates import add_months, format_meeting_when, format_span, format_when
 from handlers.i18n import _
 from handlers.markup import bold, esc, link

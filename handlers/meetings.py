@@ -256,9 +256,9 @@ def read_when(ctx: Context, words: list[str], default_zone: str) -> tuple[When, 
     zone = default_zone
     if rest and looks_like_zone(rest[0]) and not _URL.match(rest[0]) and " " not in rest[0]:
         zone, rest = parse_zone(rest[0]), rest[1:]
-    within_window(day, to_wall(ctx.core.clock.now(), zone).date())
+    within_window(day, to_wall(ctx.clock.now(), zone).date())
     starts_at = local_datetime(day, at, zone).astimezone(UTC)
-    if starts_at <= ctx.core.clock.now():
+    if starts_at <= ctx.clock.now():
         when = format_when(starts_at, zone)
         raise UserError(esc(_("{when} is in the past. Give a future date.").format(when=when[:1].upper() + when[1:])))
     return When(starts_at, zone), rest
@@ -357,8 +357,8 @@ async def add(ctx: Context, tokens: list[str]) -> Reply:
     when, rest = read_when(ctx, words[1:], ctx.timezone)
     title, url = read_title_and_url(rest)
     offsets = list(DEFAULT_OFFSETS) if options.offsets is None else options.offsets
-    now = ctx.core.clock.now()
-    async with ctx.core.db.transaction() as session:
+    now = ctx.clock.now()
+    async with ctx.db.transaction() as session:
         meeting = await add_meeting(
             session,
             Meeting(
@@ -380,7 +380,7 @@ async def add(ctx: Context, tokens: list[str]) -> Reply:
 
 def reminders_line(ctx: Context, meeting: Meeting, chats: int) -> str:
     """Which reminders will go out, and to how many chats (or how to get a chat subscribed)."""
-    now = ctx.core.clock.now()
+    now = ctx.clock.now()
     ahead = [o for o in meeting.offsets if meeting.starts_at - timedelta(seconds=o) > now]
     if not meeting.offsets:
         lines = [_("No reminders.")]
@@ -406,8 +406,8 @@ def _audit_details(meeting: Meeting) -> str:
 
 async def list_for_secretaries(ctx: Context, tokens: list[str]) -> Reply:
     tables = [read_table(tokens[0])] if tokens else None
-    async with ctx.core.db.transaction() as session:
-        found = await upcoming(session, ctx.core.clock.now(), tables, limit=LIST_LIMIT * 2, with_cancelled=True)
+    async with ctx.db.transaction() as session:
+        found = await upcoming(session, ctx.clock.now(), tables, limit=LIST_LIMIT * 2, with_cancelled=True)
     if not found:
         return ctx.reply(esc(_("No meetings are planned.")))
     blocks = ["\n".join([*meeting_lines(m, ctx.timezone, with_id=True), secretary_details(m)]) for m in found]
@@ -422,15 +422,15 @@ async def _editable(ctx: Context, session: AsyncSession, meeting_id: int) -> Mee
     await ctx.require_secretary(meeting.table_code)
     if meeting.cancelled:
         raise UserError(esc(_("Meeting #{id} is cancelled.").format(id=meeting_id)))
-    if meeting.starts_at <= ctx.core.clock.now():
+    if meeting.starts_at <= ctx.clock.now():
         raise UserError(esc(_("Meeting #{id} has already started.").format(id=meeting_id)))
     return meeting
 
 
 async def move(ctx: Context, tokens: list[str]) -> Reply:
     meeting_id = read_id(ctx, tokens[0] if tokens else None)
-    now = ctx.core.clock.now()
-    async with ctx.core.db.transaction() as session:
+    now = ctx.clock.now()
+    async with ctx.db.transaction() as session:
         meeting = await _editable(ctx, session, meeting_id)
         when, rest = read_when(ctx, tokens[1:], meeting.timezone)
         if rest:
@@ -456,8 +456,8 @@ async def move(ctx: Context, tokens: list[str]) -> Reply:
 async def cancel(ctx: Context, tokens: list[str]) -> Reply:
     meeting_id = read_id(ctx, tokens[0] if tokens else None)
     whole_series = any(fold(t) in _SERIES_WORDS for t in tokens[1:])
-    now = ctx.core.clock.now()
-    async with ctx.core.db.transaction() as session:
+    now = ctx.clock.now()
+    async with ctx.db.transaction() as session:
         meeting = await _editable(ctx, session, meeting_id)
         await deliveries.cancel_meeting_notices(session, meeting.id, REMINDER_KINDS, with_deliveries=True)
         meeting.status, meeting.updated_at = CANCELLED, now
@@ -485,8 +485,8 @@ async def cancel(ctx: Context, tokens: list[str]) -> Reply:
 async def remind(ctx: Context, tokens: list[str]) -> Reply:
     meeting_id = read_id(ctx, tokens[0] if tokens else None)
     offsets = parse_offsets(tokens[1:])
-    now = ctx.core.clock.now()
-    async with ctx.core.db.transaction() as session:
+    now = ctx.clock.now()
+    async with ctx.db.transaction() as session:
         meeting = await _editable(ctx, session, meeting_id)
         await deliveries.cancel_meeting_notices(session, meeting.id, REMINDER_KINDS, with_deliveries=False)
         meeting.offsets, meeting.updated_at = offsets, now
@@ -507,7 +507,7 @@ async def my_tables(ctx: Context) -> list[str] | None:
     """The tables this chat follows: its subscriptions; in private, the member's organisation's
     tables; None when neither (all tables)."""
     chat = ctx.message.chat
-    async with ctx.core.db.transaction() as session:
+    async with ctx.db.transaction() as session:
         tables = await subscriptions.chat_tables(session, chat.platform, chat.chat_id or "")
         if not tables and ctx.message.private:
             organisation = await organisations.organisation_of(session, ctx.user)
@@ -516,8 +516,8 @@ async def my_tables(ctx: Context) -> list[str] | None:
 
 
 async def next_meetings(ctx: Context, tables: list[str] | None, limit: int = 5) -> list[Meeting]:
-    async with ctx.core.db.transaction() as session:
-        return await upcoming(session, ctx.core.clock.now(), tables, limit=limit)
+    async with ctx.db.transaction() as session:
+        return await upcoming(session, ctx.clock.now(), tables, limit=limit)
 
 
 def next_reply(ctx: Context, tables: list[str] | None, found: list[Meeting], *, cadence: bool = False) -> Reply:
@@ -557,8 +557,8 @@ async def meetings_intent(ctx: Context) -> Reply:
 )
 async def calendar_command(ctx: Context) -> Reply:
     tables = [read_table(ctx.args.strip())] if ctx.args.strip() else await my_tables(ctx)
-    now = ctx.core.clock.now()
-    async with ctx.core.db.transaction() as session:
+    now = ctx.clock.now()
+    async with ctx.db.transaction() as session:
         found = await upcoming(session, now, tables, limit=CALENDAR_LIMIT, with_cancelled=True)
     if not any(not meeting.cancelled for meeting in found):
         return next_reply(ctx, tables, [])

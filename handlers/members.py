@@ -4,7 +4,7 @@ shown, the secretaries' lists and CSV export, and the members' own record and er
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from zoneinfo import ZoneInfo
 
 from handlers import spreadsheet
@@ -76,8 +76,10 @@ _FILLER = {
 _EVERY = {"all", "todas", "todos"}
 _PUNCTUATION = re.compile(r"[^\w\s]")
 _FORMAT_WORDS = {"csv", "xlsx", "excel"}
-_PLEDGE_WORDS = {"pledges", "compromisos", "pledge", "compromiso"}
-"""``/exportar compromisos WT3``: the pledges instead of the members (see handlers.pledge_commands)."""
+OTHER_EXPORTS: dict[str, Callable[[Context, list[str]], Awaitable[list[Reply]]]] = {}
+"""What else ``/exportar`` exports, by its first word (folded), instead of the members:
+``/exportar compromisos WT3`` is added by :mod:`handlers.pledge_commands`, which builds on this
+module (so this one does not import it back)."""
 
 
 def stakeholder_label(code: str, *, short: bool = False) -> str:
@@ -167,7 +169,7 @@ def organisation_card(ctx: Context, organisation: Organisation) -> str:
 
 async def own_organisation(ctx: Context) -> Organisation:
     """The sender's organisation, or a :class:`UserError` inviting them to register."""
-    async with ctx.core.db.transaction() as session:
+    async with ctx.db.transaction() as session:
         organisation = await organisations.organisation_of(session, ctx.user)
     if organisation is None:
         raise UserError(
@@ -217,7 +219,7 @@ async def members(ctx: Context) -> Reply:
     number, rest = take_page(ctx.args.split())
     ctx.args = " ".join(rest)
     table = await secretary_table(ctx, "members")
-    async with ctx.core.db.transaction() as session:
+    async with ctx.db.transaction() as session:
         rows = await organisations.table_members(session, table)
         waiting = len(await organisations.pending_requests(session, [table]))
     shown, number, pages = page_of(rows, number)
@@ -251,16 +253,15 @@ async def members(ctx: Context) -> Reply:
 )
 async def export(ctx: Context) -> Reply | list[Reply]:
     words = ctx.args.split()
-    if words and fold(words[0]) in _PLEDGE_WORDS:
-        from handlers.pledge_commands import export_pledges
-
-        return await export_pledges(ctx, words[1:])
+    other = OTHER_EXPORTS.get(fold(words[0])) if words else None
+    if other is not None:
+        return await other(ctx, words[1:])
     as_csv = any(fold(w) == "csv" for w in words)
     ctx.args = " ".join(w for w in words if fold(w) not in _FORMAT_WORDS)
     table = await secretary_table(ctx, "export")
-    async with ctx.core.db.transaction() as session:
+    async with ctx.db.transaction() as session:
         rows = await organisations.table_members(session, table)
-    day = ctx.core.clock.now().astimezone(ZoneInfo(ctx.timezone)).date().isoformat()
+    day = ctx.clock.now().astimezone(ZoneInfo(ctx.timezone)).date().isoformat()
     name = "-".join((table, fold(_("members")), day))
     header, cells = members_table(ctx, rows)
     if as_csv:
@@ -334,15 +335,15 @@ async def forget(ctx: Context) -> Reply:
         ).format(name=own.name)
         confirm = command_text(ctx, "forget", _("yes"))
         return ctx.reply(esc(text), buttons=((Button(_("Yes, erase my data"), confirm),),))
-    async with ctx.core.db.transaction() as session:
+    async with ctx.db.transaction() as session:
         organisation_row = await organisations.organisation_of(session, ctx.user)
         if organisation_row is None:
             raise UserError(esc(_("There is nothing left to erase.")))
-        now = ctx.core.clock.now()
+        now = ctx.clock.now()
         await organisations.erase_contact(session, organisation_row, now)
         await erasure.forget_person(session, ctx.user)
         await erase_reporters(session, organisation_row.id)
         await audit.record(session, audit.ERASED_ACTOR, "erase", organisation_row.name, at=now)
     await ctx.end_state()
-    ctx.core.forget_cached(ctx.message)
+    ctx.chats.forget_cached(ctx.message)
     return ctx.reply(esc(_("Done: the personal data of {name} were erased.").format(name=own.name)))

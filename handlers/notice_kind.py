@@ -20,7 +20,7 @@ from storage.deliveries import Notice, Recipient
 from storage.meetings import Meeting
 
 if TYPE_CHECKING:
-    from handlers.core import CoreConfig
+    from handlers.services import CoreConfig
 
 Recipients: TypeAlias = Callable[[AsyncSession, Notice, datetime, "CoreConfig"], Awaitable[list[Recipient]]]
 """Who a due notice goes to, called in the transaction that records its deliveries; it also does

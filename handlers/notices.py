@@ -26,11 +26,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import broadcast_notices, direct_notices, meeting_notices, pledge_notices
-from handlers.core import CoreConfig
 from handlers.i18n import _, ngettext
 from handlers.markup import bold, esc
 from handlers.message import Button
 from handlers.notice_kind import NoticeKind, OnMissed, by_name
+from handlers.services import CoreConfig
 from storage import deliveries
 from storage.deliveries import Notice, Recipient
 from storage.meetings import Meeting

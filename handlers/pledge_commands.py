@@ -18,7 +18,7 @@ from handlers.errors import UserError
 from handlers.i18n import N_, _
 from handlers.knowledge import fold, load_knowledge
 from handlers.markup import bold, esc, link
-from handlers.members import own_organisation, parse_working_tables, which_table
+from handlers.members import OTHER_EXPORTS, own_organisation, parse_working_tables, which_table
 from handlers.message import Attachment, Button, Reply
 from handlers.pledge_export import pledges_csv, pledges_xlsx
 from handlers.pledge_report import STATUS_LABELS, standing, standing_chart, standing_text
@@ -72,7 +72,7 @@ async def pledge(ctx: Context) -> Reply:
             new=command_text(ctx, "pledge", _("new")), list=command_text(ctx, "pledge", _("list")),
             withdraw=command_text(ctx, "pledge", _("withdraw 1")),
         )))
-    async with ctx.core.db.transaction() as session:
+    async with ctx.db.transaction() as session:
         rows = await pledges.pledges_of(session, own.id)
     if not rows:
         return ctx.reply(esc(_("{organisation} has no pledges on record. Add one with {command}.").format(
@@ -93,8 +93,8 @@ async def pledge(ctx: Context) -> Reply:
 
 async def withdraw(ctx: Context, organisation_id: int, words: list[str]) -> Reply:
     number = int(words[0]) if words and words[0].isdigit() and len(words[0]) < 6 else None
-    now = ctx.core.clock.now()
-    async with ctx.core.db.transaction() as session:
+    now = ctx.clock.now()
+    async with ctx.db.transaction() as session:
         found = {row.number: row for row in await pledges.pledges_of(session, organisation_id, active_only=True)}
         if number not in found:
             raise UserError(esc(_("Give the number of an active pledge, as in {command}.").format(
@@ -135,8 +135,8 @@ async def new_pledge_step(ctx: Context, state: State) -> Reply:
     url = None if fold(text) in _SKIP_WORDS else text
     if url is not None and (len(url) > MAX_URL or not _URL.match(url)):
         raise UserError(esc(_("Give a link starting with https://, or “-” to skip.")))
-    now = ctx.core.clock.now()
-    async with ctx.core.db.transaction() as session:
+    now = ctx.clock.now()
+    async with ctx.db.transaction() as session:
         row = await pledges.add_pledge(
             session, int(data["organisation"]), title=data["title"], objectives=data["objectives"],
             description=data["description"], url=url, by=ctx.user, at=now,
@@ -169,8 +169,8 @@ def objectives_in(text: str) -> list[int]:
 @registry.command(REPORT_COMMAND["en"], REPORT_COMMAND["es"], help=N_("Report on my organisation's pledges"))
 async def report(ctx: Context) -> Reply:
     own = await own_organisation(ctx)
-    now = ctx.core.clock.now()
-    async with ctx.core.db.transaction() as session:
+    now = ctx.clock.now()
+    async with ctx.db.transaction() as session:
         found = await pledges.current_round(session, now)
         waiting = await pledges.unreported(session, found.id, own.id) if found else []
         active = await pledges.pledges_of(session, own.id, active_only=True)
@@ -218,9 +218,9 @@ async def report_step(ctx: Context, state: State, text: str) -> Reply:
             esc(_("A short note on it? Write it, or skip.")), buttons=((Button(_("Skip"), SKIP),),)
         )
     note = "" if fold(text) in _SKIP_WORDS else text[:MAX_NOTE]
-    now = ctx.core.clock.now()
+    now = ctx.clock.now()
     queue: list[int] = data["queue"]
-    async with ctx.core.db.transaction() as session:
+    async with ctx.db.transaction() as session:
         found = await session.get(PledgeRound, data["round"])
         row = await session.get(pledges.Pledge, queue[0])
         if found is None or row is None:
@@ -241,7 +241,7 @@ async def report_step(ctx: Context, state: State, text: str) -> Reply:
 
 
 async def _ask_status(ctx: Context, state: State) -> Reply:
-    async with ctx.core.db.transaction() as session:
+    async with ctx.db.transaction() as session:
         row = await session.get(pledges.Pledge, state.data["queue"][0])
     assert row is not None
     buttons = [Button(_(STATUS_LABELS[status]), status) for status in STATUSES]
@@ -301,9 +301,9 @@ def _label(tables: list[str] | None) -> str:
 
 
 async def request_round(ctx: Context, tables: list[str] | None) -> Reply:
-    now = ctx.core.clock.now()
-    config = ctx.core.config
-    async with ctx.core.db.transaction() as session:
+    now = ctx.clock.now()
+    config = ctx.config
+    async with ctx.db.transaction() as session:
         found, asked = await start_round(
             session, now, config.default_timezone, config.default_language, tables=tables, by=ctx.user
         )
@@ -317,7 +317,7 @@ async def standing_replies(ctx: Context, tables: list[str] | None, words: list[s
     period = words[0] if words else None
     if period is not None and not _PERIOD.match(period):
         raise UserError(esc(_("Give the round as year and month, e.g. 2027-04.")))
-    async with ctx.core.db.transaction() as session:
+    async with ctx.db.transaction() as session:
         found = await pledges.get_round(session, period) if period else await pledges.latest_round(session)
         if found is None:
             raise UserError(esc(_("There is no reporting round {period}.").format(period=period or "")))
@@ -333,8 +333,8 @@ async def set_followups(ctx: Context, words: list[str]) -> Reply:
         raise UserError(esc(_("Give the days after a round opens, from 1 to 27, e.g. {command}.").format(
             command=command_text(ctx, "pledges", _("followups 7 14"))
         )))
-    now = ctx.core.clock.now()
-    async with ctx.core.db.transaction() as session:
+    now = ctx.clock.now()
+    async with ctx.db.transaction() as session:
         await put_setting(session, "pledges.followups", ",".join(map(str, sorted(set(days)))))
         await audit.record(session, ctx.user, "pledges.followups", "pledges", " ".join(words), at=now)
         stored = await followup_days(session)
@@ -346,7 +346,7 @@ async def set_followups(ctx: Context, words: list[str]) -> Reply:
 async def export_pledges(ctx: Context, words: list[str]) -> list[Reply]:
     """``/exportar compromisos WT3``: the pledges and their reports, as XLSX and CSV."""
     tables = await chosen_tables(ctx, words[:1])
-    async with ctx.core.db.transaction() as session:
+    async with ctx.db.transaction() as session:
         rows = await pledges.table_pledges(session, tables)
         reports = await pledges.reports_of(session, [row.id for _organisation, row in rows])
     name = f"pledges-{tables[0] if tables else 'all'}"
@@ -359,3 +359,6 @@ async def export_pledges(ctx: Context, words: list[str]) -> list[Reply]:
             f"{name}.csv", pledges_csv(rows, reports, ctx.timezone), spreadsheet.CSV_TYPE
         )),
     ]
+
+
+OTHER_EXPORTS.update(dict.fromkeys(("pledges", "compromisos", "pledge", "compromiso"), export_pledges))

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import pledge_rounds
 from handlers.basics import months
-from handlers.core import CoreConfig
+from handlers.services import CoreConfig
 from handlers.i18n import _
 from handlers.notice_kind import NoticeKind, OnMissed
 from handlers.pledges import plan_next_pledge, pledge_schedule, pledge_text

@@ -128,11 +128,11 @@ async def pledges(ctx: Context) -> Reply | list[Reply]:
 
 
 async def overview(ctx: Context) -> Reply:
-    now = ctx.core.clock.now()
-    async with ctx.core.db.transaction() as session:
+    now = ctx.clock.now()
+    async with ctx.db.transaction() as session:
         schedule = await pledge_schedule(session)
         open_round = await current_round(session, now)
-    due = next_pledge_time(now, schedule, ctx.core.config.default_timezone)
+    due = next_pledge_time(now, schedule, ctx.config.default_timezone)
     lines = [
         bold(_("Pledge monitoring")),
         esc(_("Pledges are monitored every quarter, in {months}.").format(months=months(pledge_months()))),
@@ -154,9 +154,9 @@ async def set_day(ctx: Context, words: list[str]) -> Reply:
         raise UserError(esc(_("Give a day from 1 to {last} and optionally an hour, e.g. {command}").format(
             last=LAST_DAY, command=command_text(ctx, "pledges", _("day 15 10:00"))
         )))
-    now = ctx.core.clock.now()
-    zone = ctx.core.config.default_timezone
-    async with ctx.core.db.transaction() as session:
+    now = ctx.clock.now()
+    zone = ctx.config.default_timezone
+    async with ctx.db.transaction() as session:
         at = parse_time(words[1]) if len(words) > 1 else (await pledge_schedule(session)).at
         await put_setting(session, DAY_KEY, str(day))
         await put_setting(session, TIME_KEY, at.strftime("%H:%M"))
@@ -172,8 +172,8 @@ async def set_day(ctx: Context, words: list[str]) -> Reply:
 async def set_link(ctx: Context, words: list[str]) -> Reply:
     if len(words) != 1 or not _URL.match(words[0]):
         raise UserError(esc(_("Give one link starting with https://")))
-    now = ctx.core.clock.now()
-    async with ctx.core.db.transaction() as session:
+    now = ctx.clock.now()
+    async with ctx.db.transaction() as session:
         await put_setting(session, LINK_KEY, words[0])
         await audit.record(session, ctx.user, "pledges.link", "pledges", words[0], at=now)
     return ctx.reply(esc(_("Done: pledge reminders will point to {url}.").format(url=words[0])))

@@ -12,16 +12,20 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from handlers.i18n import LANGUAGES, normalize_language
+from handlers.i18n import LANGUAGES, _, normalize_language, use_locale
+from handlers.knowledge import fold
 from handlers.vocabulary import command_names
 
 if TYPE_CHECKING:
-    from handlers.context import Context, State
     from handlers.message import Reply
 
 Replies: TypeAlias = "Reply | list[Reply] | None"
-Handler: TypeAlias = Callable[["Context"], Awaitable[Any]]
-FlowHandler: TypeAlias = Callable[["Context", "State"], Awaitable[Any]]
+Handler: TypeAlias = Callable[..., Awaitable[Any]]
+"""``async def handler(ctx: Context) -> Replies``. Not spelled with ``Context``: the context
+offers the command table (``ctx.commands``), which holds handlers, and naming it here would
+make this module and :mod:`handlers.context` import each other."""
+FlowHandler: TypeAlias = Callable[..., Awaitable[Any]]
+"""``async def step(ctx: Context, state: State) -> Replies``."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,19 @@ class CommandTable:
             if shown not in names:
                 names.append(shown)
         return names[:2]
+
+    def menu(self, language: str) -> list[tuple[str, str]]:
+        """The public commands a platform's menu lists: (name in ``language``, its help in ``language``)."""
+        menu: list[tuple[str, str]] = []
+        names: set[str] = set()
+        with use_locale(language):
+            for command in self.commands:
+                name = fold(command.name(language))
+                if command.privileged or name in names:
+                    continue
+                names.add(name)
+                menu.append((name, _(command.help)))
+        return menu
 
 
 def _implied_language(names: dict[str, str], name: str) -> str | None:

@@ -34,7 +34,7 @@ async def _table_for_change(ctx: Context) -> str | None:
 
 async def _chat_tables(ctx: Context) -> list[str]:
     chat = ctx.message.chat
-    async with ctx.core.db.transaction() as session:
+    async with ctx.db.transaction() as session:
         return await subscriptions.chat_tables(session, chat.platform, chat.chat_id or "")
 
 
@@ -66,8 +66,8 @@ async def subscribe(ctx: Context) -> Reply:
             command=command_text(ctx, "subscribe", "WT2")
         ))
         return ctx.reply(text, buttons=buttons)
-    now = ctx.core.clock.now()
-    async with ctx.core.db.transaction() as session:
+    now = ctx.clock.now()
+    async with ctx.db.transaction() as session:
         added = await subscriptions.subscribe(session, chat.platform, chat.chat_id or "", table, ctx.user)
         if added:
             await audit.record(session, ctx.user, "subscription.add", f"{chat.platform}:{chat.chat_id}", table, at=now)
@@ -92,8 +92,8 @@ async def unsubscribe(ctx: Context) -> Reply:
         current = await _chat_tables(ctx)
         buttons = tuple((Button(t, command_text(ctx, "unsubscribe", t)),) for t in current)
         return ctx.reply(_subscriptions_text(current), buttons=buttons)
-    now = ctx.core.clock.now()
-    async with ctx.core.db.transaction() as session:
+    now = ctx.clock.now()
+    async with ctx.db.transaction() as session:
         removed = await subscriptions.unsubscribe(session, chat.platform, chat.chat_id or "", table)
         if removed:
             await audit.record(session, ctx.user, "subscription.remove", f"{chat.platform}:{chat.chat_id}", table, at=now)
@@ -106,7 +106,7 @@ async def unsubscribe(ctx: Context) -> Reply:
     "timezone", "zona", help=N_("Set the chat's time zone"), args=N_("city, country or zone")
 )
 async def timezone(ctx: Context) -> Reply:
-    now = ctx.core.clock.now()
+    now = ctx.clock.now()
     if not ctx.args.strip():
         text = _("This chat's time zone is {zone} ({name}); it is {time} here now.").format(
             zone=ctx.timezone, name=zone_name(ctx.timezone), time=format_clock(now, ctx.timezone)

@@ -15,7 +15,7 @@ import logging
 import re
 import secrets
 import warnings
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
@@ -49,10 +49,8 @@ from bot.adapters.telegram_pacing import ChatOrderedProcessor, pacing
 from bot.adapters.telegram_render import CallbackData, bot_commands, keyboard_rows, parts
 from bot.config import Settings
 from bot.retry import RetryPolicy, persist
-from handlers.core import fold
 from handlers.i18n import LANGUAGES, _, normalize_language, use_locale
 from handlers.message import Message, Reply
-from handlers.registry import Command
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +103,7 @@ class TelegramAdapter:
         self._me = Me(app.bot.id, app.bot.username, self._is_command)
         async with app:
             try:
-                await self._publish_commands(hub.core.commands.commands)
+                await self._publish_commands(hub)
                 await self._start_receiving()
                 await app.start()
                 log.info("Telegram: @%s is listening", app.bot.username)
@@ -151,11 +149,11 @@ class TelegramAdapter:
                 error_callback=lambda error: log.warning("polling Telegram failed: %s", error),
             )
 
-    async def _publish_commands(self, commands: Sequence[Command]) -> None:
+    async def _publish_commands(self, hub: Hub) -> None:
         """The command menu of each language, for private chats and for groups."""
         default = self.settings.bot_language
         for language in (None, *LANGUAGES):
-            menu = bot_commands(commands, language or default)
+            menu = bot_commands(hub.menu(language or default))
             for scope in (BotCommandScopeAllPrivateChats(), BotCommandScopeAllGroupChats()):
                 try:
                     await self.application.bot.set_my_commands(menu, scope=scope, language_code=language)
@@ -180,7 +178,7 @@ class TelegramAdapter:
 
     def _is_command(self, name: str) -> bool:
         assert self._hub is not None
-        return self._hub.core.commands.lookup(fold(name)) is not None
+        return self._hub.is_command(name)
 
     async def _pressed(self, update: Update) -> Message | None:
         """A button press: answered at once, its command handed on as the presser's message."""
@@ -285,7 +283,7 @@ class TelegramAdapter:
         """One of the adapter's few labels, in the language the core answers that chat in."""
         language = None
         if self._hub is not None and reply.to is not None:
-            language = (await self._hub.core.chat_info(reply.to)).language
+            language = await self._hub.chat_language(reply.to)
         language = language or normalize_language(_sender_language.get()) or self.settings.bot_language
         with use_locale(language):
             return text()

@@ -14,11 +14,8 @@ from telegram import Bot, BotCommand, InlineKeyboardButton, LinkPreviewOptions
 from telegram import Message as TgMessage
 from telegram.constants import ParseMode
 
-from handlers.core import fold
-from handlers.i18n import _, use_locale
 from handlers.markup import split_html
 from handlers.message import Button, Reply
-from handlers.registry import Command
 
 MAX_TEXT = 4096
 MAX_CALLBACK_DATA = 64
@@ -77,15 +74,9 @@ class CallbackData:
         return self._commands.get(data)
 
 
-def bot_commands(commands: Sequence[Command], language: str) -> list[BotCommand]:
-    """The menu Telegram shows: public commands by their name in ``language``, described in it."""
-    menu: list[BotCommand] = []
-    names: set[str] = set()
-    with use_locale(language):
-        for command in commands:
-            name = fold(command.name(language))
-            if command.privileged or name in names or not _TELEGRAM_COMMAND.match(name):
-                continue
-            names.add(name)
-            menu.append(BotCommand(name, _(command.help)[:256]))
-    return menu[:100]
+def bot_commands(menu: Sequence[tuple[str, str]]) -> list[BotCommand]:
+    """The menu Telegram shows: the hub's public commands (name, description) in one language,
+    those whose names Telegram accepts, within its limits."""
+    return [
+        BotCommand(name, description[:256]) for name, description in menu if _TELEGRAM_COMMAND.match(name)
+    ][:100]

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from nio import RoomMessageImage, UploadResponse
 
 from bot.app import App
@@ -18,6 +19,8 @@ from storage import organisations, pledges
 from tests.fakes.synapse import Account, Synapse
 from tests.matrix.harness import Bot, Member
 from tests.meetings.conftest import make_member
+
+pytestmark = [pytest.mark.slow, pytest.mark.synapse]
 
 TABLE = "organisation,title,objectives\nRed Ana,Rutas seguras,trata\n".encode()
 """One pledge for Red Ana, as an administrator's CSV file."""
@@ -40,7 +43,7 @@ async def contact_and_admin(
     bot = Bot(synapse, bot_account, tmp_path / "bot", bot_admins=frozenset({f"matrix:{member.user_id}"}))
     app = await bot.start()
     try:
-        await make_member(app, f"matrix:{member.user_id}", "Red Ana", ["WT3"], at=app.core.clock.now())
+        await make_member(app, f"matrix:{member.user_id}", "Red Ana", ["WT3"], at=app.services.clock.now())
         room = await member.create_room([bot.user_id], direct=True, encrypted=encrypted)
         await member.until_joined(room, bot.user_id)
         yield app, bot, room

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from nio import MegolmEvent, RoomMemberEvent, RoomMessage, RoomMessageFile
 
 from bot.adapters.base import Status
 from handlers.message import Address, Attachment, Reply
 from tests.fakes.synapse import Account, Synapse
 from tests.matrix.harness import Bot, Member, group_room
+
+pytestmark = [pytest.mark.slow, pytest.mark.synapse]
 
 
 async def test_invitations_from_other_servers_are_declined(
@@ -134,7 +137,7 @@ async def test_a_room_the_bot_was_removed_from_is_blocked(member: Member, bot: B
     delivery = await bot.app.deliver(Reply("¿Sigo aquí?", to=address))
 
     assert delivery.status is Status.BLOCKED
-    assert (await bot.app.core.chat_info(address)).active is False
+    assert (await bot.app.services.chats.chat_info(address)).active is False
 
 
 def _bot_messages(member: Member, bot: Bot) -> list[tuple[str, RoomMessage]]:
