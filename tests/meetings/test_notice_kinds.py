@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
 from handlers import notices, recipients
-from handlers.core import CoreConfig
 from handlers.markup import esc
 from handlers.message import Button
 from handlers.notice_kind import NoticeKind, OnMissed
+from handlers.services import CoreConfig
 from storage import deliveries
 from storage.deliveries import Notice, Recipient
 from storage.meetings import Meeting
