@@ -16,11 +16,11 @@ _TOKEN_IN_URL = re.compile(r"(/(?:file/)?bot)[0-9]+:[A-Za-z0-9_-]+")
 class AiohttpRequest(BaseRequest):
     """python-telegram-bot's HTTP over aiohttp instead of its default httpx backend, because the
     throughput benchmark needs it: ``bench/telegram_throughput.py`` (2,000 updates, 100 chats,
-    medians of 5 alternated rounds, November 2026) answered 163 updates/s at 3.7 ms of CPU per
-    update with this class, and 71 updates/s at 7.2 ms with PTB's ``HTTPXRequest`` (same pool
-    sizes) — 0.53 of the bare PTB echo bot's 132/s, under the benchmark's goal of 1.0, where
-    this class gives 1.24. Parameters go as a JSON body, files as multipart: the Bot API
-    accepts both."""
+    the bot with this class, the bot with PTB's ``HTTPXRequest`` at the same pool sizes and the
+    bare PTB echo bot in alternated rounds, medians of 5, on the shared 2-core machine, November
+    2026) answered 163 updates/s at 3.7 ms of CPU per update with this class and 71 updates/s at
+    7.2 ms with httpx: 1.24 and 0.53 of the echo bot's 132/s. Parameters go as a JSON body,
+    files as multipart: the Bot API accepts both."""
 
     def __init__(self, *, connections: int, timeout: float = 5.0) -> None:
         self.connections = connections
