@@ -29,7 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, ApplicationBuilder
 
-from bot.adapters.telegram import FLOOD_LIMITS, TelegramAdapter
+from bot.adapters.telegram import TelegramAdapter
+from bot.adapters.telegram_pacing import FLOOD_LIMITS
 from bot.app import App
 from bot.config import Settings
 from bot.delivery import CONCURRENCY

@@ -25,33 +25,34 @@ Exactly once, and the one window where it cannot be
 Retries: one policy, here
 -------------------------
 Adapters make one attempt and map the platform's answer to a :class:`Status`; whether and when
-to try again is decided only here, by :class:`RetryPolicy`: after the platform's
+to try again is decided only here, by a :class:`~bot.retry.RetryPolicy`: after the platform's
 ``retry_after`` when it gives one (which also pauses the whole platform for the outbox: flood
 limits are per bot), else after an exponential back-off. Outbox deliveries are retried through
 the database (:data:`OUTBOX_RETRY`) until the notice's grace window (``REMINDER_GRACE`` after it
 fell due, or a reminder's meeting start) is over; then they are *missed*, and the notice's owner
 (the meeting's creator, the broadcaster, whoever caused a message to a person; admins for pledge
 reminders) is told once. Replies to the person who just wrote are retried in memory
-(:meth:`Sender.send_now`, :data:`REPLY_RETRY`): they concern nobody else, and that person can
-ask again.
+(:meth:`Sender.send_now`, :data:`REPLY_RETRY`, :func:`bot.retry.persist`): they concern nobody
+else, and that person can ask again. The adapters use the same helper only for their own
+connection (connecting, logging in, syncing), never for a message.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.adapters.base import Delivery, Status
-from handlers import direct, notices, recipients
+from bot.retry import RetryPolicy, persist
+from handlers import notices, recipients
 from handlers.dates import duration
 from handlers.i18n import use_locale
 from handlers.message import Address, Reply
@@ -79,7 +80,8 @@ BATCH = 200
 NOTICE_BATCH = 50
 ADAPTER_POLL = timedelta(seconds=1)
 """How often to look again while an adapter is still connecting."""
-COMMIT_ATTEMPTS = 3
+COMMIT_RETRY = RetryPolicy(first=timedelta(milliseconds=50), cap=timedelta(milliseconds=100), patience=timedelta(milliseconds=150))
+"""A delivery's outcome whose commit failed: tried again twice or so, then left in flight."""
 
 
 def grace_window(text: str) -> timedelta:
@@ -90,27 +92,8 @@ def grace_window(text: str) -> timedelta:
     return found
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """When to try a send again after ``Status.RETRY``: after the platform's ``retry_after`` when
-    it gives one, else ``first`` doubled at each attempt up to ``cap`` (with ``jitter``, so many
-    senders do not come back at once); in memory, not after ``patience``."""
-
-    first: timedelta
-    cap: timedelta
-    patience: timedelta = timedelta(0)
-    jitter: float = 0.0
-
-    def wait(self, attempt: int, retry_after: float = 0.0) -> timedelta:
-        """How long to wait after the ``attempt``-th attempt (1, 2, ...) failed."""
-        if retry_after > 0:
-            return timedelta(seconds=retry_after)
-        backoff = min(self.first * 2 ** max(attempt - 1, 0), self.cap)
-        return backoff * random.uniform(1 - self.jitter, 1 + self.jitter) if self.jitter else backoff
-
-
 OUTBOX_RETRY = RetryPolicy(first=timedelta(seconds=5), cap=timedelta(minutes=15))
-"""Outbox deliveries: until the notice's grace window is over (``expire``), not ``patience``."""
+"""Outbox deliveries: through the database, until the notice's grace window is over (``expire``)."""
 REPLY_RETRY = RetryPolicy(
     first=timedelta(seconds=0.5), cap=timedelta(seconds=30), patience=timedelta(minutes=5), jitter=0.2
 )
@@ -240,7 +223,7 @@ class Sender:
 
     async def _give_up_late(self, now: datetime) -> None:
         async with self.db.transaction() as session:
-            missed = await deliveries.expire(session, now, self.grace)
+            missed = await deliveries.expire(session, now, self.grace, keep=notices.always_done())
             if missed:
                 await notices.report_missed(session, missed, now)
         for notice, count in missed:
@@ -346,20 +329,9 @@ class Sender:
         """Send a reply to the asker now, retried by :attr:`reply_retry` (not through the outbox),
         every attempt under one ``key``."""
         reply = reply if reply.key else replace(reply, key=f"gcmbot-reply-{uuid.uuid4().hex}")
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.reply_retry.patience.total_seconds()
-        attempt = 1
-        while True:
-            result = await self.router.send_once(reply)
-            if result.status is not Status.RETRY:
-                return result
-            wait = self.reply_retry.wait(attempt, result.retry_after).total_seconds()
-            if loop.time() + wait > deadline:
-                log.warning("gave up a reply to %s after %d attempts: %s", reply.to, attempt, result.error)
-                return result
-            log.info("reply to %s: %s; retry %d in %.2f s", reply.to, result.error, attempt, wait)
-            await asyncio.sleep(wait)
-            attempt += 1
+        return await persist(
+            lambda: self.router.send_once(reply), self.reply_retry, log=log, what=f"reply to {reply.to}", again=_retry_after
+        )
 
     async def _answer(self, row: DeliveryRecord, result: Delivery) -> None:
         now = self.now
@@ -380,15 +352,13 @@ class Sender:
     async def _record(self, delivery_id: int, status: str, **values: object) -> None:
         """Commit a claimed delivery's outcome, retried on a database error (an outcome never
         committed leaves the delivery in flight: sent again at the next start)."""
-        for attempt in range(1, COMMIT_ATTEMPTS + 1):
-            try:
-                await self._writer.run(lambda session: deliveries.finish(session, delivery_id, status, **values))
-                return
-            except Exception:
-                if attempt == COMMIT_ATTEMPTS:
-                    log.exception("could not record delivery %s as %s; it stays in flight", delivery_id, status)
-                    return
-                await asyncio.sleep(0.05 * attempt)
+        try:
+            await persist(
+                lambda: self._writer.run(lambda session: deliveries.finish(session, delivery_id, status, **values)),
+                COMMIT_RETRY, log=log, what=f"recording delivery {delivery_id}", errors=(Exception,),
+            )
+        except Exception:
+            log.exception("could not record delivery %s as %s; it stays in flight", delivery_id, status)
 
     async def _reply(self, row: DeliveryRecord, now: datetime) -> Reply | None:
         """The message for this recipient, in its chat's language and time zone."""
@@ -406,5 +376,8 @@ class Sender:
             html = notices.render(notice, meeting, zone, now)
         if html is None:
             return None
-        buttons = direct.buttons_of(notice.payload) if notice.kind == direct.KIND else ()
-        return Reply(html, to=address, buttons=buttons, key=f"gcmbot-delivery-{row.id}")
+        return Reply(html, to=address, buttons=notices.buttons(notice), key=f"gcmbot-delivery-{row.id}")
+
+
+def _retry_after(result: Delivery) -> float | None:
+    return result.retry_after if result.status is Status.RETRY else None

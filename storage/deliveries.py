@@ -48,10 +48,6 @@ OPEN: tuple[str, ...] = (PENDING, SENDING, RETRY)
 WAITING: tuple[str, ...] = (PENDING, RETRY)
 """Delivery statuses the sender may claim."""
 
-NEVER_EXPIRE: tuple[str, ...] = ("recur", "pledge-chase", "pledge-close")
-"""Notice kinds that are internal work, done however late."""
-
-
 class Notice(Base):
     __tablename__ = "notices"
     __table_args__ = (Index("ix_notices_status_due", "status", "due_at"),)
@@ -269,25 +265,28 @@ async def add_deliveries(
     return len(rows)
 
 
-def _expired(now: datetime, grace: timedelta) -> Any:
+def _expired(now: datetime, grace: timedelta, keep: Collection[str]) -> Any:
     return and_(
-        Notice.kind.not_in(NEVER_EXPIRE),
+        Notice.kind.not_in(list(keep)),
         or_(Notice.due_at <= now - grace, and_(Notice.expires_at.is_not(None), Notice.expires_at <= now)),
     )
 
 
-async def expire(session: AsyncSession, now: datetime, grace: timedelta) -> list[tuple[Notice, int | None]]:
+async def expire(
+    session: AsyncSession, now: datetime, grace: timedelta, *, keep: Collection[str] = ()
+) -> list[tuple[Notice, int | None]]:
     """Give up on what can no longer be sent in time: notices not expanded and deliveries not sent
-    by their expiry (``due + grace``, or ``expires_at``). Returns each notice with the number of its
-    missed deliveries (None: missed before it had recipients)."""
+    by their expiry (``due + grace``, or ``expires_at``), except notices of the kinds in ``keep``
+    (work done however late). Returns each notice with the number of its missed deliveries
+    (None: missed before it had recipients)."""
     missed: list[tuple[Notice, int | None]] = []
-    for notice in await session.scalars(select(Notice).where(Notice.status == PENDING, _expired(now, grace))):
+    for notice in await session.scalars(select(Notice).where(Notice.status == PENDING, _expired(now, grace, keep))):
         notice.status = MISSED
         missed.append((notice, None))
     counts = await session.execute(
         select(DeliveryRecord.notice_id, func.count())
         .join(Notice, Notice.id == DeliveryRecord.notice_id)
-        .where(DeliveryRecord.status.in_(WAITING), _expired(now, grace))
+        .where(DeliveryRecord.status.in_(WAITING), _expired(now, grace, keep))
         .group_by(DeliveryRecord.notice_id)
     )
     by_notice = {notice_id: count for notice_id, count in counts}

@@ -52,7 +52,7 @@ from bot.adapters.matrix_events import (
 )
 from bot.adapters.matrix_queues import Batch, Checkpoints, RoomQueues
 from bot.adapters.matrix_render import file_message, notices
-from bot.adapters.matrix_retry import NETWORK_ERRORS, Backoff, persist, rate_limited, server_error
+from bot.adapters.matrix_retry import HOMESERVER, NETWORK_ERRORS, persist, rate_limited, server_error
 from bot.adapters.matrix_rooms import DirectRooms, invitation_allowed, inviter, room_creators
 from bot.adapters.matrix_session import (
     NEXT_BATCH,
@@ -62,6 +62,7 @@ from bot.adapters.matrix_session import (
     make_client,
 )
 from bot.config import Settings
+from bot.retry import Backoff
 from handlers.message import Address, Attachment, Message, Reply, User
 from storage.db import Database
 
@@ -160,7 +161,7 @@ class MatrixAdapter:
     async def _sync_forever(self, checkpoints: Checkpoints) -> None:
         since = await self.store.get(NEXT_BATCH)
         first = True
-        backoff = Backoff()
+        backoff = Backoff(HOMESERVER)
         while True:
             try:
                 response = await self.client.sync(
@@ -188,8 +189,7 @@ class MatrixAdapter:
             log.warning("the homeserver dropped the bot's access token; logging in again")
             await log_in(self.client, self.settings, self.store, again=True)
             return
-        wait = rate_limited(response)
-        delay = wait if wait is not None else backoff.delay()
+        delay = backoff.delay(rate_limited(response) or 0.0)
         log.warning("Matrix sync refused: %s %s; retrying in %.1fs", response.status_code, response.message, delay)
         await asyncio.sleep(delay)
 

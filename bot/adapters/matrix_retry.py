@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import timedelta
 from typing import TypeVar
 
 import aiohttp
 from nio import ErrorResponse
+
+from bot import retry
+from bot.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -26,24 +30,8 @@ NETWORK_ERRORS: tuple[type[BaseException], ...] = (
 the client is configured with ``max_timeouts=0``; we decide how long to wait)."""
 
 
-class Backoff:
-    """Exponential delays with jitter, capped; ``reset()`` after a success."""
-
-    def __init__(self, first: float = 0.5, cap: float = 30.0) -> None:
-        self.first = first
-        self.cap = cap
-        self._next = first
-
-    def delay(self) -> float:
-        current = self._next
-        self._next = min(self._next * 2, self.cap)
-        return current * random.uniform(0.8, 1.2)
-
-    async def wait(self) -> None:
-        await asyncio.sleep(self.delay())
-
-    def reset(self) -> None:
-        self._next = self.first
+HOMESERVER = RetryPolicy(first=timedelta(seconds=0.5), cap=timedelta(seconds=30), jitter=0.2)
+"""How the adapter's own requests wait while the homeserver is unreachable or failing."""
 
 
 def rate_limited(response: object) -> float | None:
@@ -66,29 +54,21 @@ def _http_status(response: object) -> int | None:
     return getattr(transport, "status", None)
 
 
+def retry_after(response: object) -> float | None:
+    """For :func:`bot.retry.persist`: a rate limit's wait, 0 for a 5xx (back off), else None (final)."""
+    wait = rate_limited(response)
+    if wait is None and server_error(response):
+        return 0.0
+    return wait
+
+
 async def persist(request: Callable[[], Awaitable[R]], *, patience: float) -> R:
     """Run ``request`` until it gets through, for up to ``patience`` seconds.
 
     ``M_LIMIT_EXCEEDED`` is retried after its ``retry_after_ms``; network failures and
-    5xx answers after an exponential backoff. When patience runs out the last error
+    5xx answers after :data:`HOMESERVER`'s back-off. When patience runs out the last error
     answer is returned (or the network error raised): the caller decides what it means.
     """
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + patience
-    backoff = Backoff()
-    while True:
-        try:
-            response = await request()
-        except NETWORK_ERRORS:
-            if loop.time() >= deadline:
-                raise
-            await asyncio.sleep(min(backoff.delay(), deadline - loop.time()))
-            continue
-        wait = rate_limited(response)
-        if wait is None and not server_error(response):
-            return response
-        wait = backoff.delay() if wait is None else wait
-        if loop.time() + wait > deadline:
-            return response
-        log.info("homeserver asks to wait %.2fs (%s); retrying", wait, getattr(response, "status_code", ""))
-        await asyncio.sleep(wait)
+    policy = replace(HOMESERVER, patience=timedelta(seconds=patience))
+    what = getattr(getattr(request, "func", request), "__name__", "request")
+    return await retry.persist(request, policy, log=log, what=f"Matrix {what}", again=retry_after, errors=NETWORK_ERRORS)

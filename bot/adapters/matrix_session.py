@@ -7,15 +7,15 @@ create a new device and the end-to-end keys in the crypto store stay valid.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from nio import AsyncClient, AsyncClientConfig, LoginResponse, WhoamiResponse
 
-from bot.adapters.matrix_retry import NETWORK_ERRORS, Backoff, R, rate_limited, server_error
+from bot.adapters.matrix_retry import HOMESERVER, NETWORK_ERRORS, R, rate_limited, server_error
 from bot.config import Settings
+from bot.retry import persist
 from storage.db import Database
 from storage.settings import get_setting, put_setting
 
@@ -82,19 +82,15 @@ async def log_in(client: AsyncClient, settings: Settings, store: SessionStore, *
     Waits (with backoff) while the homeserver is unreachable; raises
     :class:`MatrixLoginError` when the credentials are refused.
     """
-    backoff = Backoff()
-    while True:
-        try:
-            if again:
-                await _password_login(client, settings, client.device_id)
-                await store.put({ACCESS_TOKEN: client.access_token})
-            else:
-                await _log_in_once(client, settings, store)
-            return
-        except _RETRIED as error:
-            delay = backoff.delay()
-            log.warning("homeserver %s unreachable (%s); retrying in %.1fs", client.homeserver, error, delay)
-            await asyncio.sleep(delay)
+
+    async def once() -> None:
+        if again:
+            await _password_login(client, settings, client.device_id)
+            await store.put({ACCESS_TOKEN: client.access_token})
+        else:
+            await _log_in_once(client, settings, store)
+
+    await persist(once, HOMESERVER, log=log, what=f"homeserver {client.homeserver} unreachable", errors=_RETRIED, level=logging.WARNING)
 
 
 async def _log_in_once(client: AsyncClient, settings: Settings, store: SessionStore) -> None:
@@ -147,12 +143,9 @@ async def _password_login(client: AsyncClient, settings: Settings, device_id: st
 
 
 async def _answered(request: Callable[[], Awaitable[R]]) -> R:
-    """The answer once the homeserver gives one: rate limits are waited out, 5xx retried."""
-    while True:
-        response = await request()
-        if server_error(response):
-            raise HomeserverUnavailable(f"HTTP {getattr(response, 'status_code', '')} {response}")
-        wait = rate_limited(response)
-        if wait is None:
-            return response
-        await asyncio.sleep(wait)
+    """The answer once the homeserver gives one: rate limits are waited out, a 5xx raises
+    :class:`HomeserverUnavailable` (the whole log-in is retried)."""
+    response = await persist(request, HOMESERVER, log=log, what="Matrix log-in request", again=rate_limited)
+    if server_error(response):
+        raise HomeserverUnavailable(f"HTTP {getattr(response, 'status_code', '')} {response}")
+    return response

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from bot.adapters.base import Status
-from bot.adapters.telegram import MAX_TEXT
+from bot.adapters.telegram_render import MAX_TEXT
 from bot.delivery import RetryPolicy
 from handlers.markup import split_html, visible_length
 from handlers.i18n import _, use_locale
