@@ -13,10 +13,6 @@ import io
 from collections.abc import Sequence
 from datetime import datetime
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
 Cell = str | datetime | None
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -27,7 +23,14 @@ _TIME_FORMAT = "yyyy-mm-dd hh:mm"
 
 
 def to_xlsx(title: str, header: Sequence[str], rows: Sequence[Sequence[Cell]]) -> bytes:
-    """One sheet: a bold, frozen header, then the rows; typed text is always text, never a formula."""
+    """One sheet: a bold, frozen header, then the rows; typed text is always text, never a formula.
+
+    openpyxl is imported here, on the first export: it weighs some 30 MiB a bot that never
+    exports should not carry (bench/idle_rss.py)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     book = Workbook()
     sheet = book.active
     sheet.title = title[:31]
