@@ -93,6 +93,15 @@ class ReadCache:
             else:
                 self._generations[table] = self._generations.get(table, 0) + 1
 
+    def forget(self, *values: Hashable) -> None:
+        """Drop every entry whose key names one of ``values`` (a person just erased: their id
+        and private chat leave memory too, not only the database)."""
+        for key in [key for key in self._entries if isinstance(key, tuple) and set(key) & set(values)]:
+            del self._entries[key]
+
+    def keys(self) -> list[Hashable]:
+        return list(self._entries)
+
     def _stamp(self, tables: Collection[str]) -> tuple[int, ...]:
         return (self._every, *(self._generations.get(table, 0) for table in tables))
 

@@ -156,11 +156,15 @@ async def test_3_forget_leaves_no_personal_data_in_any_table(
     await say(app, f"/difundir confirmar {number.group(1)}", "sec")
     await app.sender.run_due()
     await say(app, "/idioma en", person, name=name, username=username)
+    await say(app, "¿Cuándo se reúnen las mesas?", person, name=name, username=username)
+    await say(app, "/ayuda", person, name=name, username=username)
     assert await _rows_naming(app, (person, name, username, email, "Quintero"))  # it was all there
+    assert any(person in str(key) for key in app.db.reads.keys())  # and in the read cache
 
     await say(app, "/olvidar sí", person, name=name, username=username)
 
     assert await _rows_naming(app, (person, name, username, email, "Quintero")) == []
+    assert not any(person in str(key) for key in app.db.reads.keys())
     assert "(erased)" in await say(app, "/auditoria", "admin")
     assert "Red Andina de Acogida" in await say(app, "/miembros WT2", "sec")
 
