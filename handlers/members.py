@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers import spreadsheet
@@ -18,9 +20,10 @@ from handlers.knowledge import WORKING_TABLES, fold, load_knowledge, parse_table
 from handlers.markup import bold, esc
 from handlers.message import Attachment, Button, Reply
 from handlers.numbers import is_number, parse_number
-from handlers.pages import more_button, page_line, page_of, take_page
+from handlers.pages import more_button, page_line, page_of
+from handlers.arguments import Argument, Page, Text, Word
 from handlers.registry import Registry
-from handlers.roles import privileged_tables
+from handlers.roles import privileged_tables, require_privileged
 from handlers.vocabulary import answer_words
 from storage import audit, erasure, organisations
 from storage.organisations import APPROVED, LEFT, PENDING, REJECTED, Membership, Organisation
@@ -75,9 +78,8 @@ _FILLER = {
 }
 _EVERY = {"all", "todas", "todos"}
 _PUNCTUATION = re.compile(r"[^\w\s]")
-_FORMAT_WORDS = {"csv", "xlsx", "excel"}
-_PLEDGE_WORDS = {"pledges", "compromisos", "pledge", "compromiso"}
-"""``/exportar compromisos WT3``: the pledges instead of the members (see handlers.pledge_commands)."""
+FORMAT = Word(name="format", label="", group="export", keys=("csv", "xlsx"), optional=True)
+"""A spreadsheet's format: Excel (``xlsx``, the default) or ``csv``."""
 
 
 def stakeholder_label(code: str, *, short: bool = False) -> str:
@@ -116,6 +118,19 @@ def parse_working_tables(text: str) -> list[str]:
                 )
             chosen.add(code)
     return sorted(chosen)
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkingTables(Argument):
+    """Working Tables as members name them (:func:`parse_working_tables`) -> their sorted codes."""
+
+    name: str = "tables"
+    label: str = N_("WT1-WT4")
+    greedy: bool = True
+    default: Any = ()
+
+    def convert(self, ctx: Context, text: str) -> list[str]:
+        return parse_working_tables(text)
 
 
 def organisation_line(organisation: Organisation) -> str:
@@ -197,13 +212,10 @@ def table_choice(ctx: Context, english_command: str, tables: Sequence[str]) -> R
 # secretaries' tools ----------------------------------------------------------
 
 
-async def secretary_table(ctx: Context, english_command: str) -> str:
-    """The table a secretary's command is about: its argument, or their only table; checked every time."""
+async def secretary_table(ctx: Context, english_command: str, named: Sequence[str]) -> str:
+    """The table a secretary's command is about: the one named, or their only table; checked every time."""
     allowed = await privileged_tables(ctx)
-    if ctx.args.strip():
-        tables = parse_working_tables(ctx.args)
-    else:
-        tables = sorted(allowed) if allowed is not None else []
+    tables = list(named) or (sorted(allowed) if allowed is not None else [])
     if len(tables) != 1:
         raise UserError(which_table(ctx, english_command, sorted(allowed) if allowed else WORKING_TABLES))
     await ctx.require_secretary(tables[0])
@@ -211,12 +223,12 @@ async def secretary_table(ctx: Context, english_command: str) -> str:
 
 
 @registry.command(
-    "members", "miembros", help=N_("A table's member organisations"), args=N_("WT1-WT4"), privileged=True
-)
-async def members(ctx: Context) -> Reply:
-    number, rest = take_page(ctx.args.split())
-    ctx.args = " ".join(rest)
-    table = await secretary_table(ctx, "members")
+    "members", "miembros", WorkingTables(optional=True), Page(),
+    help=N_("A table's member organisations"), privileged=True, guard=require_privileged,
+)  # fmt: skip
+async def members(ctx: Context, tables: Sequence[str], page: int) -> Reply:
+    number = page
+    table = await secretary_table(ctx, "members", tables)
     async with ctx.core.db.transaction() as session:
         rows = await organisations.table_members(session, table)
         waiting = len(await organisations.pending_requests(session, [table]))
@@ -242,22 +254,16 @@ async def members(ctx: Context) -> Reply:
     return ctx.reply("\n".join(lines), buttons=buttons)
 
 
-@registry.command(
-    "export",
-    "exportar",
-    help=N_("A table's members as a spreadsheet (Excel; add csv for CSV)"),
-    args=N_("WT1-WT4 [csv]"),
-    privileged=True,
-)
-async def export(ctx: Context) -> Reply | list[Reply]:
-    words = ctx.args.split()
-    if words and fold(words[0]) in _PLEDGE_WORDS:
-        from handlers.pledge_commands import export_pledges
+export = registry.command(
+    "export", "exportar", WorkingTables(optional=True, greedy=False), FORMAT,
+    help=N_("A table's members as a spreadsheet (Excel; add csv for CSV)"), privileged=True, guard=require_privileged,
+)  # fmt: skip
 
-        return await export_pledges(ctx, words[1:])
-    as_csv = any(fold(w) == "csv" for w in words)
-    ctx.args = " ".join(w for w in words if fold(w) not in _FORMAT_WORDS)
-    table = await secretary_table(ctx, "export")
+
+@export
+async def export_members(ctx: Context, tables: Sequence[str], format: str | None) -> Reply | list[Reply]:
+    as_csv = format == "csv"
+    table = await secretary_table(ctx, "export", tables)
     async with ctx.core.db.transaction() as session:
         rows = await organisations.table_members(session, table)
     day = ctx.core.clock.now().astimezone(ZoneInfo(ctx.timezone)).date().isoformat()
@@ -323,10 +329,13 @@ async def organisation(ctx: Context) -> Reply:
     return ctx.reply(organisation_card(ctx, own), buttons=buttons)
 
 
-@registry.command("forget", "olvidar", help=N_("Erase my organisation's personal data"))
-async def forget(ctx: Context) -> Reply:
+@registry.command(
+    "forget", "olvidar", Text(name="confirmation", label=N_("yes"), optional=True),
+    help=N_("Erase my organisation's personal data"),
+)  # fmt: skip
+async def forget(ctx: Context, confirmation: str | None) -> Reply:
     own = await own_organisation(ctx)
-    if not is_yes(ctx.args):
+    if not is_yes(confirmation or ""):
         text = _(
             "This erases the contact name, e-mail and chat account stored for {name}. The organisation "
             "stays counted in the tables it belongs to, without them, and I will no longer write to you "
