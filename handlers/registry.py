@@ -137,7 +137,8 @@ class Command(Action):
                 if self.guard is not None:
                     await self.guard(ctx)
                 return ctx.reply(command_help(ctx, self))
-        return await self.call(ctx, typed, usage_line(self, self))
+        usage = "\n".join(usage_line(self, action) for action in self.actions)  # a wrong word: every way to use it
+        return await self.call(ctx, typed, usage)
 
     @property
     def actions(self) -> list[Action]:
