@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from handlers.dates import duration, looks_like_zone, parse_date, parse_duration, parse_time
 from handlers.errors import UserError
-from handlers.i18n import N_, _, language_by_word
+from handlers.i18n import N_, _
 from handlers.knowledge import fold, load_knowledge, parse_table_code
+from handlers.languages import language_by_word
 from handlers.markup import esc
 from handlers.numbers import MAX_ID, parse_number
 from handlers.understanding import number_list
