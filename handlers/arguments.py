@@ -46,7 +46,6 @@ class ParseError(UserError):
 
     def __init__(self, text: str) -> None:
         super().__init__(esc(text))
-        self.text = text
 
 
 @dataclass(frozen=True)
@@ -69,7 +68,9 @@ def tokenize(text: str) -> list[Token]:
 
 def explain(ctx: Context, message: Explain, **values: Any) -> str:
     """The plain text of a message declared as an id or as a function of the context."""
-    return message(ctx) if callable(message) else _(message).format(**values)
+    if callable(message):
+        return message(ctx)
+    return _(message).format(**values) if values else _(message)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -77,7 +78,7 @@ class Argument:
     """One argument: its keyword, its placeholder in the usage line, and how it is read.
 
     ``missing`` is said when a required argument is not given (by default, "Give the
-    {label}."); an optional one takes ``default``."""
+    <label>."); an optional one not given takes ``default``."""
 
     name: str
     label: str
@@ -302,9 +303,9 @@ class Durations(Argument):
         return f"[{self.label}]" if self.optional else self.label
 
     def absent(self, ctx: Context) -> str:
-        return self.missing and explain(ctx, self.missing) or _(
-            "Which reminders? For example: 7d 1d 1h (days, hours or minutes before)."
-        )
+        if self.missing is not None:
+            return explain(ctx, self.missing)
+        return _("Which reminders? For example: 7d 1d 1h (days, hours or minutes before).")
 
 
 def _none_words() -> frozenset[str]:
@@ -330,7 +331,7 @@ class Word(Argument):
         return key
 
     def _key(self, token: str) -> str | None:
-        key = words_of(self.group).get(fold(token))
+        key = accepted_words(self.group).get(fold(token))
         return key if key in self.keys else None
 
     def placeholder(self) -> str:
@@ -410,11 +411,6 @@ class LanguageName(Argument):
         return code
 
 
-def words_of(group: str) -> dict[str, str]:
-    """Every accepted word of a group (each language's, and the synonyms) -> its key."""
-    return accepted_words(group)
-
-
 # reading a declaration -----------------------------------------------------------
 
 
@@ -442,7 +438,7 @@ def parse(ctx: Context, arguments: Sequence[Argument], typed: str) -> dict[str, 
             rest.append(token)
             continue
         word, value = fold(flag.group(1)), flag.group(2)
-        argument = next((a for a in named if words_of(a.group).get(word) == a.name), None)
+        argument = next((a for a in named if accepted_words(a.group).get(word) == a.name), None)
         if argument is None:
             raise ParseError(_("I don't know the option {option}. The options are {options}.").format(
                 option=token.text, options=" ".join(a.placeholder().strip("[]") for a in named)
