@@ -22,6 +22,7 @@ from handlers.markup import bold, esc, link
 from handlers.arguments import Argument, Id, Text
 from handlers.members import export, own_organisation, parse_working_tables, which_table
 from handlers.message import Attachment, Button, Reply
+from handlers.numbers import parse_number
 from handlers.pledge_export import pledges_csv, pledges_xlsx
 from handlers.pledge_report import STATUS_LABELS, standing, standing_chart, standing_text
 from handlers.pledge_rounds import REPORT_COMMAND, followup_days, start_round
@@ -262,8 +263,9 @@ async def _ask_status(ctx: Context, state: State) -> Reply:
 def parse_status(text: str) -> str | None:
     """A status typed or pressed: its key, its label in either language, or its position (1-5)."""
     typed = fold(text.replace("_", " "))
-    if typed.isdigit() and 1 <= int(typed) <= len(STATUSES):
-        return STATUSES[int(typed) - 1]
+    position = parse_number(typed, 1, len(STATUSES))
+    if position is not None:
+        return STATUSES[position - 1]
     for status in STATUSES:
         if typed in {fold(status.replace("_", " ")), fold(_(STATUS_LABELS[status])), fold(STATUS_LABELS[status])}:
             return status
