@@ -138,7 +138,7 @@ async def sending(app: App) -> AsyncIterator[None]:
     start; all stopped and the app closed on leaving."""
     adapter = TelegramAdapter(app.settings)
     app.add(adapter)
-    receiving = asyncio.create_task(adapter.run(app))
+    receiving = asyncio.create_task(adapter.run(app.hub))
     await adapter.started.wait()
     await app.scheduler.start()
     await app.sender.idle()

@@ -4,20 +4,21 @@
 own initiative (Telegram long polling, Matrix sync) and the outbox sender run only while this
 process leads, and are started afresh each time it becomes the leader; a Telegram webhook and
 the console receive on every instance (their answers go straight back). Outbox sends check
-the leadership first (:meth:`App.send_outbox`)."""
+the leadership first (:meth:`bot.router.Router.send_outbox`)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import time
 
 from bot import leadership, metrics
-from bot.adapters.base import Adapter, Delivery, Status
+from bot.adapters.base import Adapter, Delivery
 from bot.config import Settings
 from bot.delivery import Sender, grace_window
+from bot.hub import CoreHub
 from bot.leadership import Leadership
+from bot.router import Router, connected
 from bot.scheduler import Scheduler
 from handlers import (
     approval,
@@ -37,6 +38,7 @@ from handlers.clock import Clock
 from handlers.core import Core
 from handlers.message import Message, Reply
 from handlers.registry import Registry
+from handlers.services import Services
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -64,15 +66,29 @@ class App:
     def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
         self.settings = settings
         self.db = Database(settings.database_url)
-        self.core = Core(self.db, settings.core_config(), registries(), clock)
-        self.adapters: dict[str, Adapter] = {}
-        self.sender = Sender(self, grace=grace_window(settings.reminder_grace))
-        self.scheduler = Scheduler(self.sender, self.core.clock)
+        self.services = Services.build(self.db, settings.core_config(), registries(), clock)
+        self.core = Core(self.services)
+        self.router = Router(self.services.chats)
+        self.sender = Sender(
+            self.db, self.services.clock, self.services.config, self.router,
+            grace=grace_window(settings.reminder_grace),
+        )
+        self.hub = CoreHub(self.core, self.sender.send_now)
+        self.scheduler = Scheduler(self.sender, self.services.clock)
         self.db.on_planned.append(self._outbox_changed)
-        self.leadership: Leadership | None = None
-        self._outbox_sends: set[asyncio.Task[Delivery]] = set()
-        """Outbox sends under way (waiting in a rate limiter, retrying): cancelled when the lead is lost."""
         self._nudges: set[asyncio.Task[None]] = set()
+
+    @property
+    def adapters(self) -> dict[str, Adapter]:
+        return self.router.adapters
+
+    @property
+    def leadership(self) -> Leadership | None:
+        return self.router.leadership
+
+    @leadership.setter
+    def leadership(self, value: Leadership | None) -> None:
+        self.router.leadership = value
 
     @property
     def role(self) -> str:
@@ -80,10 +96,10 @@ class App:
 
     def adapter_states(self) -> dict[str, bool]:
         """Each running adapter, and whether it is connected."""
-        return {platform: _connected(adapter) for platform, adapter in self.adapters.items()}
+        return {platform: connected(adapter) for platform, adapter in self.adapters.items()}
 
     def add(self, adapter: Adapter) -> None:
-        self.adapters[adapter.platform] = adapter
+        self.router.add(adapter)
 
     async def start(self) -> None:
         await self.db.migrate()
@@ -92,17 +108,8 @@ class App:
         await self.db.close()
 
     async def dispatch(self, message: Message) -> None:
-        """Answer a message: each reply goes out through the adapter of its platform.
-
-        Messages to other people were planned in the outbox by the handler; the commit that
-        planned them woke the sender (``Database.on_planned``), so nothing else is done here."""
-        started = time.perf_counter()
-        replies = await self.core.handle(message)
-        for reply in replies:
-            await self.deliver(reply)
-        metrics.ANSWER_SECONDS.observe(time.perf_counter() - started)
-        intent = next((r.answer.intent for r in replies if r.answer), "command" if replies else "none")
-        metrics.MESSAGES.labels(message.chat.platform, intent).inc()
+        """Answer a message: each reply goes out through the adapter of its platform (:class:`CoreHub`)."""
+        await self.hub.dispatch(message)
 
     def _outbox_changed(self) -> None:
         """A commit planned something: the leader's sender wakes; a standby (answering a webhook
@@ -118,42 +125,6 @@ class App:
         """Send a reply to the asker now, waiting out transient failures (the sender's retry policy)."""
         return await self.sender.send_now(reply)
 
-    async def send_outbox(self, reply: Reply) -> Delivery:
-        """One attempt at an outbox delivery: only while this process leads (no two senders)."""
-        if self.leadership is not None and not await self.leadership.confirm():
-            delivery = Delivery(Status.RETRY, error="not the leader any more")
-        else:
-            send = asyncio.create_task(self.send_once(reply))
-            self._outbox_sends.add(send)
-            send.add_done_callback(self._outbox_sends.discard)
-            try:
-                delivery = await send
-            except asyncio.CancelledError:
-                current = asyncio.current_task()
-                if current is not None and current.cancelling():
-                    raise
-                delivery = Delivery(Status.RETRY, error="stopped: no longer the leader")
-        metrics.DELIVERIES.labels(reply.to.platform if reply.to else "", delivery.status.value).inc()
-        return delivery
-
-    async def send_once(self, reply: Reply) -> Delivery:
-        """One attempt through the adapter of the reply's platform; a chat that refuses the bot
-        is marked inactive. Never raises for what the platform or the adapter does."""
-        if reply.to is None:
-            raise ValueError("a reply to deliver needs an address")
-        adapter = self.adapters.get(reply.to.platform)
-        if adapter is None:
-            log.warning("no %s adapter running; reply to %s dropped", reply.to.platform, reply.to)
-            return Delivery(Status.FAILED, error="platform not running")
-        try:
-            delivery = await adapter.send(reply)
-        except Exception as error:
-            log.exception("the %s adapter raised sending to %s", reply.to.platform, reply.to)
-            return Delivery(Status.RETRY, error=repr(error)[:500])
-        if delivery.status is Status.BLOCKED and reply.to.chat_id:
-            await self.core.mark_inactive(reply.to)
-        return delivery
-
     def configured_adapters(self) -> list[Adapter]:
         """The platforms configured in the environment; the console when there is none."""
         adapters: list[Adapter] = []
@@ -168,7 +139,7 @@ class App:
         if not adapters:
             from bot.adapters.console import ConsoleAdapter
 
-            adapters.append(ConsoleAdapter(self.core))
+            adapters.append(ConsoleAdapter(self.hub))
         return adapters
 
     def _leads_only(self, adapter: Adapter) -> bool:
@@ -196,7 +167,7 @@ class App:
                 self.add(adapter)
             log.info("running: %s", ", ".join(a.platform for a in self.configured_adapters()))
             async with asyncio.TaskGroup() as group:
-                tasks = [group.create_task(a.run(self)) for a in everywhere]
+                tasks = [group.create_task(a.run(self.hub)) for a in everywhere]
                 tasks.append(group.create_task(self._lead(self.leadership)))
                 await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
                 for task in tasks:
@@ -218,12 +189,11 @@ class App:
                 self.add(adapter)
             await self.scheduler.start()
             lost = asyncio.create_task(leader.lost())
-            tasks = [asyncio.create_task(a.run(self)) for a in adapters]
+            tasks = [asyncio.create_task(a.run(self.hub)) for a in adapters]
             try:
                 await asyncio.wait([lost, *tasks], return_when=asyncio.FIRST_COMPLETED)
                 if lost.done():  # a send still waiting could go out after a standby took over
-                    for send in self._outbox_sends:
-                        send.cancel()
+                    self.router.cancel_outbox_sends()
             finally:
                 self.sender.stopping = True
                 for task in (lost, *tasks):
@@ -240,8 +210,3 @@ class App:
             for adapter in adapters:  # a standby neither receives nor sends on them
                 self.adapters.pop(adapter.platform, None)
             log.warning("no longer the leader: standing by")
-
-
-def _connected(adapter: object) -> bool:
-    started = getattr(adapter, "started", None)
-    return started is None or started.is_set()

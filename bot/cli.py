@@ -162,7 +162,7 @@ async def _import_pledges(settings: Settings, path: Path) -> int:
     try:
         with use_locale(settings.bot_language):
             async with app.db.transaction() as session:
-                print(await import_file(session, Attachment(path.name, content, ""), "cli", app.core.clock.now()))
+                print(await import_file(session, Attachment(path.name, content, ""), "cli", app.services.clock.now()))
     finally:
         await app.close()
     return 0
@@ -185,8 +185,8 @@ async def _answer(
     await app.start()
     try:
         user = User("console", "ask", name="ask")
-        await app.core.remember(Message(ASK_CHAT, user, "", private=True))
-        await app.core.update_chat(ASK_CHAT, language=lang)
+        await app.services.chats.remember(Message(ASK_CHAT, user, "", private=True))
+        await app.services.chats.update_chat(ASK_CHAT, language=lang)
         for line in lines:
             replies = await app.core.handle(Message(ASK_CHAT, user, line, private=True))
             print(render(replies, as_json, one_line), flush=True)

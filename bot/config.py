@@ -6,15 +6,16 @@ from pydantic import field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from typing import Annotated
 
-from handlers.core import CoreConfig
 from handlers.i18n import LANGUAGES
 from handlers.inputs import normalise_user_key
+from handlers.services import CoreConfig
+from storage.db import DEFAULT_URL
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
-    database_url: str = "sqlite+aiosqlite:///./data/gcmbot.sqlite3"
+    database_url: str = DEFAULT_URL
     bot_language: str = "es"
     bot_timezone: str = "America/Bogota"
     bot_admins: Annotated[frozenset[str], NoDecode] = frozenset()

@@ -61,7 +61,9 @@ from storage.deliveries import DeliveryRecord, Notice
 from storage.meetings import Meeting, get_meetings
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.router import Router
+    from handlers.clock import Clock
+    from handlers.services import CoreConfig
 
 log = logging.getLogger(__name__)
 
@@ -154,14 +156,20 @@ class Sender:
 
     def __init__(
         self,
-        app: App,
+        db: Database,
+        clock: Clock,
+        config: CoreConfig,
+        router: Router,
         *,
         grace: timedelta,
         concurrency: Mapping[str, int] | None = None,
         retry: RetryPolicy = OUTBOX_RETRY,
         reply_retry: RetryPolicy = REPLY_RETRY,
     ) -> None:
-        self.app = app
+        self.db = db
+        self.clock = clock
+        self.config = config
+        self.router = router
         self.grace = grace
         self.retry = retry
         self.reply_retry = reply_retry
@@ -171,19 +179,19 @@ class Sender:
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._paused: dict[str, datetime] = {}
         self._pass = asyncio.Lock()
-        self._writer = GroupWriter(app.db)
+        self._writer = GroupWriter(db)
         self._batch: dict[int, tuple[Notice, Meeting | None]] = {}
         """The notices (and meetings) of the batch being sent, read once per batch."""
 
     @property
     def now(self) -> datetime:
-        return self.app.core.clock.now()
+        return self.clock.now()
 
     # platforms ---------------------------------------------------------------------
 
     def ready_platforms(self) -> list[str]:
         """Platforms whose adapter can send now (adapters that connect first expose ``started``)."""
-        return [p for p, adapter in self.app.adapters.items() if _ready(adapter)]
+        return self.router.ready_platforms()
 
     def _slot(self, platform: str) -> asyncio.Semaphore:
         if platform not in self._slots:
@@ -200,9 +208,9 @@ class Sender:
         """At start: deliveries left in flight by a crash are sent again (the policy above), and
         what must always be planned is planned. Returns how many were in flight."""
         now = self.now
-        async with self.app.db.transaction() as session:
+        async with self.db.transaction() as session:
             in_flight = await deliveries.requeue_in_flight(session, now)
-            await notices.prepare(session, now, self.app.core.config)
+            await notices.prepare(session, now, self.config)
         if in_flight:
             log.warning(
                 "%d deliveries were in flight when the bot stopped; sending them again: %s",
@@ -231,7 +239,7 @@ class Sender:
             return
 
     async def _give_up_late(self, now: datetime) -> None:
-        async with self.app.db.transaction() as session:
+        async with self.db.transaction() as session:
             missed = await deliveries.expire(session, now, self.grace)
             if missed:
                 await notices.report_missed(session, missed, now)
@@ -240,7 +248,7 @@ class Sender:
             self.stats["missed"] += count or 0
 
     async def _report_finished(self, now: datetime) -> None:
-        async with self.app.db.transaction() as session:
+        async with self.db.transaction() as session:
             await notices.report_finished(session, now)
 
     async def _expand_due(self, now: datetime) -> None:
@@ -249,7 +257,7 @@ class Sender:
         one, and one that still fails stays due (retried next pass; missed after the grace)."""
         failed: set[int] = set()
         while True:
-            async with self.app.db.transaction() as session:
+            async with self.db.transaction() as session:
                 due = [n.id for n in await deliveries.due_notices(session, now, NOTICE_BATCH + len(failed))]
             chunk = [notice_id for notice_id in due if notice_id not in failed][:NOTICE_BATCH]
             if not chunk:
@@ -266,11 +274,11 @@ class Sender:
                         failed.add(notice_id)
 
     async def _expand(self, notice_ids: list[int], now: datetime) -> None:
-        async with self.app.db.transaction() as session:
+        async with self.db.transaction() as session:
             for notice in (await deliveries.get_notices(session, notice_ids)).values():
                 if not await deliveries.set_status_if(session, notice.id, deliveries.PENDING, deliveries.EXPANDED):
                     continue
-                found = await notices.expand(session, notice, now, self.app.core.config)
+                found = await notices.expand(session, notice, now, self.config)
                 inactive = await recipients.inactive(session, found)
                 added = await deliveries.add_deliveries(
                     session, notice.id, found, notice.due_at or now, inactive=inactive
@@ -281,7 +289,7 @@ class Sender:
         platforms = [p for p in self.ready_platforms() if self._paused_until(p, now) is None]
         if not platforms:
             return []
-        async with self.app.db.transaction() as session:
+        async with self.db.transaction() as session:
             return await deliveries.due_deliveries(session, now, platforms, BATCH)
 
     async def _next_due(self) -> datetime | None:
@@ -289,8 +297,8 @@ class Sender:
         before its pause ends), an adapter still connecting."""
         now = self.now
         ready = self.ready_platforms()  # one snapshot: an adapter may finish connecting meanwhile
-        times: list[datetime] = [now + ADAPTER_POLL] if len(ready) < len(self.app.adapters) else []
-        async with self.app.db.transaction() as session:
+        times: list[datetime] = [now + ADAPTER_POLL] if len(ready) < len(self.router.adapters) else []
+        async with self.db.transaction() as session:
             notice = await deliveries.next_notice_due(session)
             if notice is not None:
                 times.append(notice)
@@ -303,7 +311,7 @@ class Sender:
     # sending -----------------------------------------------------------------------
 
     async def _send_batch(self, batch: list[DeliveryRecord]) -> None:
-        async with self.app.db.transaction() as session:
+        async with self.db.transaction() as session:
             found = await deliveries.get_notices(session, {row.notice_id for row in batch})
             meetings = await get_meetings(session, {n.meeting_id for n in found.values() if n.meeting_id})
         self._batch = {i: (notice, meetings.get(notice.meeting_id or 0)) for i, notice in found.items()}
@@ -332,7 +340,7 @@ class Sender:
             if reply is None:
                 await self._record(row.id, deliveries.CANCELLED, error="nothing to say any more")
                 return
-            await self._answer(row, await self.app.send_outbox(reply))
+            await self._answer(row, await self.router.send_outbox(reply))
 
     async def send_now(self, reply: Reply) -> Delivery:
         """Send a reply to the asker now, retried by :attr:`reply_retry` (not through the outbox),
@@ -342,7 +350,7 @@ class Sender:
         deadline = loop.time() + self.reply_retry.patience.total_seconds()
         attempt = 1
         while True:
-            result = await self.app.send_once(reply)
+            result = await self.router.send_once(reply)
             if result.status is not Status.RETRY:
                 return result
             wait = self.reply_retry.wait(attempt, result.retry_after).total_seconds()
@@ -385,10 +393,10 @@ class Sender:
     async def _reply(self, row: DeliveryRecord, now: datetime) -> Reply | None:
         """The message for this recipient, in its chat's language and time zone."""
         notice, meeting = self._batch[row.notice_id]
-        config = self.app.core.config
+        config = self.config
         if row.chat_id:
             address = Address(row.platform, chat_id=row.chat_id)
-            info = await self.app.core.chat_info(address)
+            info = await self.router.chats.chat_info(address)
             language = info.language or row.language or config.default_language
             zone = info.timezone or config.default_timezone
         else:
@@ -400,8 +408,3 @@ class Sender:
             return None
         buttons = direct.buttons_of(notice.payload) if notice.kind == direct.KIND else ()
         return Reply(html, to=address, buttons=buttons, key=f"gcmbot-delivery-{row.id}")
-
-
-def _ready(adapter: object) -> bool:
-    started = getattr(adapter, "started", None)
-    return started is None or started.is_set()

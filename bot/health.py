@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -20,19 +20,32 @@ from sqlalchemy import text
 from bot.metrics import OutboxReader
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from handlers.services import Services
+    from storage.db import Database
 
 log = logging.getLogger(__name__)
 
 CHECK_TIMEOUT = 2.0
 
 
+class Watched(Protocol):
+    """What the health server reads of the running bot (the :class:`~bot.app.App`)."""
+
+    db: Database
+    services: Services
+
+    @property
+    def role(self) -> str: ...
+
+    def adapter_states(self) -> dict[str, bool]: ...
+
+
 class HealthServer:
-    def __init__(self, app: App, host: str, port: int) -> None:
+    def __init__(self, app: Watched, host: str, port: int) -> None:
         self.app = app
         self.host = host
         self.port = port
-        self._outbox = OutboxReader(app.db, since=app.core.clock.now())
+        self._outbox = OutboxReader(app.db, since=app.services.clock.now())
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
@@ -65,7 +78,7 @@ class HealthServer:
     async def _metrics(self, _request: web.Request) -> web.Response:
         try:
             async with asyncio.timeout(CHECK_TIMEOUT):
-                await self._outbox.refresh(self.app.core.clock.now())
+                await self._outbox.refresh(self.app.services.clock.now())
         except Exception as error:  # the process's own counters are still worth serving
             log.warning("could not read the outbox for /metrics: %s", error)
         response = web.Response(body=generate_latest())

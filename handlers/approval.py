@@ -49,12 +49,12 @@ async def notify_requests(ctx: Context, session: AsyncSession, requests: Iterabl
     language; the admins get it for a table without secretary, and those tables are returned.
     In the transaction that made the requests, so they and their cards commit together."""
     unattended: list[str] = []
-    default = ctx.core.config.default_language
+    default = ctx.config.default_language
     for request in requests:
         readers = await roles.secretaries(session, request.table_code)
         if not readers:
             unattended.append(request.table_code)
-            readers = sorted(ctx.core.config.admins)
+            readers = sorted(ctx.config.admins)
         contact = request.organisation.contact_user
         account = await account_markup(session, contact) if contact else ""
         for reader in readers:
@@ -100,7 +100,7 @@ def unattended_note(ctx: Context, tables: list[str]) -> str:
     or, with none configured, they wait until someone is named."""
     if not tables:
         return ""
-    if ctx.core.config.admins:
+    if ctx.config.admins:
         text = _("There is no secretary yet for {tables}: the administrators were told and will answer.")
     else:
         text = _(
@@ -169,7 +169,7 @@ def _reason(text: str) -> str | None:
 
 async def _allowed_request(ctx: Context, request_id: int) -> Membership:
     """The request, once the sender is known to be allowed to decide it (checked every time)."""
-    async with ctx.core.db.transaction() as session:
+    async with ctx.db.transaction() as session:
         request = await organisations.get_membership(session, request_id)
     if request is None:
         raise UserError(esc(_("There is no request #{id}.").format(id=request_id)))
@@ -179,8 +179,8 @@ async def _allowed_request(ctx: Context, request_id: int) -> Membership:
 
 async def _decide(ctx: Context, request: Membership, status: str, reason: str | None) -> list[Reply]:
     """Decide once: whoever comes second is told who decided first."""
-    now = ctx.core.clock.now()
-    async with ctx.core.db.transaction() as session:
+    now = ctx.clock.now()
+    async with ctx.db.transaction() as session:
         won = await organisations.decide(session, request.id, status, ctx.user, now, reason)
         decided = await organisations.get_membership(session, request.id)
         assert decided is not None
@@ -189,7 +189,7 @@ async def _decide(ctx: Context, request: Membership, status: str, reason: str | 
             subject = f"#{decided.id} {decided.table_code} {organisation.name}"
             await audit.record(session, ctx.user, _ACTIONS[status], subject, reason or "", at=now)
             if organisation.contact_user:
-                with use_locale(organisation.language or ctx.core.config.default_language):
+                with use_locale(organisation.language or ctx.config.default_language):
                     outcome = outcome_text(ctx, decided)
                 about = {"what": "decision", "id": decided.id}
                 await ctx.tell(session, organisation.contact_user, outcome, about=about, owner=ctx.user)
@@ -243,7 +243,7 @@ def outcome_text(ctx: Context, request: Membership) -> str:
 async def pending(ctx: Context, page: int) -> Reply:
     tables = await privileged_tables(ctx)
     number = page
-    async with ctx.core.db.transaction() as session:
+    async with ctx.db.transaction() as session:
         requests = await organisations.pending_requests(session, tables)
     if not requests:
         return ctx.reply(esc(_("No requests are waiting.")))
@@ -280,8 +280,8 @@ async def join(ctx: Context, tables: Sequence[str]) -> list[Reply]:
     joined = set(own.tables(APPROVED, PENDING))
     if not tables:
         return [table_choice(ctx, "join", [code for code in WORKING_TABLES if code not in joined])]
-    now = ctx.core.clock.now()
-    async with ctx.core.db.transaction() as session:
+    now = ctx.clock.now()
+    async with ctx.db.transaction() as session:
         organisation = await organisations.organisation_of(session, ctx.user)
         assert organisation is not None
         new = [
@@ -335,8 +335,8 @@ async def leave(ctx: Context, tables: Sequence[str]) -> list[Reply]:
                 )
             )
         )
-    now = ctx.core.clock.now()
-    async with ctx.core.db.transaction() as session:
+    now = ctx.clock.now()
+    async with ctx.db.transaction() as session:
         organisation = await organisations.organisation_of(session, ctx.user)
         assert organisation is not None
         for membership in organisation.memberships:
@@ -345,7 +345,7 @@ async def leave(ctx: Context, tables: Sequence[str]) -> list[Reply]:
         await audit.record(session, ctx.user, "leave", organisation.name, " ".join(tables), at=now)
         for table in tables:
             for reader in await roles.secretaries(session, table):
-                with use_locale(await language_of(session, reader, ctx.core.config.default_language)):
+                with use_locale(await language_of(session, reader, ctx.config.default_language)):
                     text = esc(_("{organisation} left {table}.").format(organisation=own.name, table=table))
                 about = {"what": "left", "organisation": own.name, "table": table}
                 await ctx.tell(session, reader, text, about=about, owner=None)

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, time, timedelta
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any, TypeAlias
 
 from handlers.dates import duration, looks_like_zone, parse_date, parse_duration, parse_time
 from handlers.errors import UserError
@@ -23,15 +23,16 @@ from handlers.knowledge import fold, load_knowledge, parse_table_code
 from handlers.languages import language_by_word
 from handlers.markup import esc
 from handlers.numbers import MAX_ID, parse_number
-from handlers.understanding import number_list
+from handlers.understanding import Understanding, number_list
 from handlers.vocabulary import accepted_words, answer_words, shown_word
 from handlers.zones import parse_zone
 
-if TYPE_CHECKING:
-    from handlers.context import Context
-    from handlers.understanding import Understanding
+Ctx: TypeAlias = Any
+"""The :class:`handlers.context.Context` of the message being read. Not named: the context offers
+the command table, which holds these declarations, and naming it would make the modules import
+each other (``tests/test_architecture.py``)."""
 
-Explain: TypeAlias = "str | Callable[[Context], str]"
+Explain: TypeAlias = "str | Callable[[Ctx], str]"
 """A message id (marked with ``N_``), or a function of the context giving the plain text."""
 
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"'})
@@ -66,7 +67,7 @@ def tokenize(text: str) -> list[Token]:
     return found
 
 
-def explain(ctx: Context, message: Explain, **values: Any) -> str:
+def explain(ctx: Ctx, message: Explain, **values: Any) -> str:
     """The plain text of a message declared as an id or as a function of the context."""
     if callable(message):
         return message(ctx)
@@ -95,13 +96,13 @@ class Argument:
         """Whether an optional argument takes this word (else it is left for the next one)."""
         return True
 
-    def take(self, ctx: Context, tokens: Sequence[Token], typed: str, last: bool) -> tuple[Any, list[Token]]:
+    def take(self, ctx: Ctx, tokens: Sequence[Token], typed: str, last: bool) -> tuple[Any, list[Token]]:
         """The value read from the start of ``tokens``, and the tokens left for the next arguments."""
         if self.greedy and last:
             return self.convert(ctx, " ".join(t.text for t in tokens)), []
         return self.convert(ctx, tokens[0].text), list(tokens[1:])
 
-    def convert(self, ctx: Context, text: str) -> Any:
+    def convert(self, ctx: Ctx, text: str) -> Any:
         return text
 
     def understood(self, understood: Understanding) -> Any:
@@ -113,7 +114,7 @@ class Argument:
         label = _(self.label)
         return f"[{label}]" if self.optional else f"<{label}>"
 
-    def absent(self, ctx: Context) -> str:
+    def absent(self, ctx: Ctx) -> str:
         if self.missing is not None:
             return explain(ctx, self.missing)
         return _("Give the {argument}.").format(argument=_(self.label))
@@ -130,7 +131,7 @@ class Text(Argument):
     max_length: int | None = None
     too_long: Explain = N_("That is too long: at most {limit} characters, please.")
 
-    def take(self, ctx: Context, tokens: Sequence[Token], typed: str, last: bool) -> tuple[Any, list[Token]]:
+    def take(self, ctx: Ctx, tokens: Sequence[Token], typed: str, last: bool) -> tuple[Any, list[Token]]:
         if self.raw:
             text = typed[tokens[0].start :].strip()
             left: list[Token] = []
@@ -157,7 +158,7 @@ class Number(Argument):
     def accepts(self, token: str) -> bool:
         return parse_number(token.lstrip("#"), self.low, self.high) is not None
 
-    def convert(self, ctx: Context, text: str) -> int:
+    def convert(self, ctx: Ctx, text: str) -> int:
         number = parse_number(text.lstrip("#"), self.low, self.high)
         if number is None:
             raise ParseError(explain(ctx, self.invalid or self.missing or N_("“{text}” is not a number I can use."), text=text[:20]))
@@ -172,7 +173,7 @@ class Number(Argument):
 class Numbers(Number):
     """Every remaining word as a whole number in ``low..high`` (``7 14``)."""
 
-    def take(self, ctx: Context, tokens: Sequence[Token], typed: str, last: bool) -> tuple[Any, list[Token]]:
+    def take(self, ctx: Ctx, tokens: Sequence[Token], typed: str, last: bool) -> tuple[Any, list[Token]]:
         return [self.convert(ctx, t.text) for t in tokens], []
 
     def placeholder(self) -> str:
@@ -195,7 +196,7 @@ class TableRef(Argument):
     label: str = N_("table")
     greedy: bool = True
 
-    def convert(self, ctx: Context, text: str) -> str:
+    def convert(self, ctx: Ctx, text: str) -> str:
         return read_table(text)
 
     def understood(self, understood: Understanding) -> Any:
@@ -220,7 +221,7 @@ class Date(Argument):
     def accepts(self, token: str) -> bool:
         return token[:1].isdigit()
 
-    def convert(self, ctx: Context, text: str) -> date:
+    def convert(self, ctx: Ctx, text: str) -> date:
         return parse_date(text)
 
 
@@ -229,7 +230,7 @@ class Time(Argument):
     name: str = "at"
     label: str = N_("time")
 
-    def convert(self, ctx: Context, text: str) -> time:
+    def convert(self, ctx: Ctx, text: str) -> time:
         return parse_time(text)
 
 
@@ -243,7 +244,7 @@ class Zone(Argument):
     def accepts(self, token: str) -> bool:
         return looks_like_zone(token) and not _URL.match(token) and " " not in token
 
-    def convert(self, ctx: Context, text: str) -> str:
+    def convert(self, ctx: Ctx, text: str) -> str:
         return parse_zone(text)
 
 
@@ -256,7 +257,7 @@ class Url(Argument):
     def accepts(self, token: str) -> bool:
         return is_url(token)
 
-    def convert(self, ctx: Context, text: str) -> str:
+    def convert(self, ctx: Ctx, text: str) -> str:
         if not is_url(text):
             raise ParseError(_("“{text}” is not a link: it starts with https://").format(text=text[:40]))
         if len(text) > self.max_length:
@@ -280,7 +281,7 @@ class Durations(Argument):
     def accepts(self, token: str) -> bool:
         return fold(token) in _none_words() or all(duration(part) for part in token.split(",") if part)
 
-    def take(self, ctx: Context, tokens: Sequence[Token], typed: str, last: bool) -> tuple[Any, list[Token]]:
+    def take(self, ctx: Ctx, tokens: Sequence[Token], typed: str, last: bool) -> tuple[Any, list[Token]]:
         used = 1
         while used < len(tokens) and self.accepts(tokens[used].text):
             used += 1
@@ -302,7 +303,7 @@ class Durations(Argument):
     def placeholder(self) -> str:
         return f"[{self.label}]" if self.optional else self.label
 
-    def absent(self, ctx: Context) -> str:
+    def absent(self, ctx: Ctx) -> str:
         if self.missing is not None:
             return explain(ctx, self.missing)
         return _("Which reminders? For example: 7d 1d 1h (days, hours or minutes before).")
@@ -322,7 +323,7 @@ class Word(Argument):
     def accepts(self, token: str) -> bool:
         return self._key(token) is not None
 
-    def convert(self, ctx: Context, text: str) -> str:
+    def convert(self, ctx: Ctx, text: str) -> str:
         key = self._key(text)
         if key is None:
             raise ParseError(_("“{text}” is not one of: {choices}.").format(
@@ -387,7 +388,7 @@ class Objectives(Argument):
     label: str = N_("N")
     greedy: bool = True
 
-    def convert(self, ctx: Context, text: str) -> tuple[int, ...] | str:
+    def convert(self, ctx: Ctx, text: str) -> tuple[int, ...] | str:
         numbers = number_list(text.strip().lstrip("#"))
         return tuple(numbers) if numbers else text.strip()
 
@@ -404,7 +405,7 @@ class LanguageName(Argument):
     greedy: bool = True
     invalid: Explain = N_("I don't speak “{text}”.")
 
-    def convert(self, ctx: Context, text: str) -> str:
+    def convert(self, ctx: Ctx, text: str) -> str:
         code = language_by_word(text)
         if code is None:
             raise ParseError(explain(ctx, self.invalid, text=text[:20]))
@@ -414,7 +415,7 @@ class LanguageName(Argument):
 # reading a declaration -----------------------------------------------------------
 
 
-def parse(ctx: Context, arguments: Sequence[Argument], typed: str) -> dict[str, Any]:
+def parse(ctx: Ctx, arguments: Sequence[Argument], typed: str) -> dict[str, Any]:
     """The keyword arguments a declaration reads from ``typed``; a :class:`ParseError` (or the
     :class:`UserError` of a value's own check) when it does not fit."""
     tokens = tokenize(typed)

@@ -65,7 +65,7 @@ async def audit(ctx: Context, count: int | None, contains: str | None, page: int
     count = DEFAULT_ENTRIES if count is None else count if 1 <= count <= MAX_ENTRIES else MAX_ENTRIES
     contains = contains[:100] if contains else None
     number = page
-    async with ctx.core.db.transaction() as session:
+    async with ctx.db.transaction() as session:
         entries = await audit_log.recent(session, count, contains)
     if not entries:
         return ctx.reply(esc(_("Nothing recorded matches.") if contains else _("Nothing recorded yet.")))

@@ -32,7 +32,7 @@ def command_text(ctx: Context, english_name: str, args: str = "") -> str:
 
     That is the chat's language, or another person's while rendering a message for them
     (a secretary's notice, a contact's decision)."""
-    command = ctx.core.commands.by_english_name(english_name)
+    command = ctx.commands.by_english_name(english_name)
     name = command.name(current_locale()) if command else english_name
     return f"/{name} {args}".rstrip()
 
@@ -112,7 +112,7 @@ def meeting_cadence() -> str:
 def help_text(ctx: Context, privileged: bool) -> str:
     """Every command the reader may use, each with its usage line generated from its declaration."""
     lines = [bold(_("What I can do")), ""]
-    for command in ctx.core.commands.commands:
+    for command in ctx.commands.commands:
         if command.privileged and not privileged:
             continue
         lines.append(f"{esc(summary_line(command))} — {esc(_(command.help))}")
@@ -128,7 +128,7 @@ def help_text(ctx: Context, privileged: bool) -> str:
 async def start(ctx: Context, payload: str | None) -> Reply | list[Reply] | None:
     """A deep link (``t.me/bot?start=register``) runs that command; otherwise the welcome."""
     name, _sep, rest = (payload or "").partition(" ")
-    target = ctx.core.commands.by_english_name(name.lower())
+    target = ctx.commands.by_english_name(name.lower())
     if target is not None and target.en != "start":
         ctx.args = rest.strip()
         return await target.run(ctx)
@@ -149,7 +149,7 @@ async def help_command(ctx: Context, command: str | None = None) -> Reply:
     if ctx.understood is not None and command is None:
         return await help_answer(ctx)
     if command:
-        found = ctx.core.commands.lookup(fold(command.lstrip("/!").split()[0]))
+        found = ctx.commands.lookup(fold(command.lstrip("/!").split()[0]))
         if found is None:
             raise UserError(esc(_("I don't know the command {command}.").format(command=command[:40])))
         return ctx.reply(command_help(ctx, found[0]))
@@ -216,8 +216,8 @@ async def table(ctx: Context, table: str | None) -> Reply:
         return table_card(ctx, load_knowledge().tables[table])
     if table is None:
         return tables_reply(ctx)
-    async with ctx.core.db.transaction() as session:
-        agenda = await table_agenda(session, table, ctx.core.clock.now(), ctx.timezone)
+    async with ctx.db.transaction() as session:
+        agenda = await table_agenda(session, table, ctx.clock.now(), ctx.timezone)
     return table_card(ctx, load_knowledge().tables[table], agenda)
 
 
@@ -346,7 +346,7 @@ def _choice(ctx: Context, label: str, knowledge: Knowledge) -> tuple[str, str, s
         label_text = table_label(knowledge.tables[value])
         return label_text, command_text(ctx, "table", value), label_text
     if kind in ("register", "meetings"):
-        command = next((c for c in ctx.core.commands.commands if c.intent == kind and not c.privileged), None)
+        command = next((c for c in ctx.commands.commands if c.intent == kind and not c.privileged), None)
         if command is not None:
             return _(command.help), command_text(ctx, command.en), f"/{command.name(current_locale())}"
     return _("What I can do"), command_text(ctx, "help"), _("What I can do")
@@ -413,7 +413,7 @@ async def count_reply(ctx: Context) -> Reply:
         "The Mechanism brings together more than 80 organisations in {count} tables: four Working "
         "Tables, the Liaison Table and the Technical Table."
     ).format(count=len(knowledge.tables))]
-    async with ctx.core.db.transaction() as session:
+    async with ctx.db.transaction() as session:
         approved = await organisations.count_approved(session)
     if approved:
         lines.append(ngettext(

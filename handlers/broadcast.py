@@ -97,7 +97,7 @@ async def draft(ctx: Context, target: str, text: str) -> Reply:
     """A preview of the broadcast, with buttons to send or discard it."""
     await _require(ctx, target)
     chat = ctx.message.chat
-    async with ctx.core.db.transaction() as session:
+    async with ctx.db.transaction() as session:
         everyone, chats = await audience(session, target)
         if not everyone:
             raise UserError(esc(_("Nobody would receive it: no chat follows {target} and no member organisation has a contact yet.").format(
@@ -148,8 +148,8 @@ async def _draft_of(ctx: Context, session: AsyncSession, number: int) -> Notice:
 
 @broadcast.sub("confirm", Id(missing=_WHICH), help=N_("send a previewed broadcast"))
 async def confirm(ctx: Context, id: int) -> Reply:
-    now = ctx.core.clock.now()
-    async with ctx.core.db.transaction() as session:
+    now = ctx.clock.now()
+    async with ctx.db.transaction() as session:
         notice = await _draft_of(ctx, session, id)
         if not await deliveries.set_status_if(session, notice.id, deliveries.DRAFT, deliveries.PENDING, due_at=now):
             raise UserError(_already(notice))
@@ -159,8 +159,8 @@ async def confirm(ctx: Context, id: int) -> Reply:
 
 @broadcast.sub("cancel", Id(missing=_WHICH), help=N_("discard a previewed broadcast"))
 async def discard(ctx: Context, id: int) -> Reply:
-    now = ctx.core.clock.now()
-    async with ctx.core.db.transaction() as session:
+    now = ctx.clock.now()
+    async with ctx.db.transaction() as session:
         notice = await _draft_of(ctx, session, id)
         if not await deliveries.set_status_if(session, notice.id, deliveries.DRAFT, deliveries.CANCELLED):
             raise UserError(_already(notice))

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import direct
 from handlers.dialogues import State
+from handlers.directory import ChatInfo
 from handlers.errors import Forbidden
 from handlers.i18n import _
 from handlers.message import Answer, Attachment, Button, Message, Reply
@@ -17,24 +18,21 @@ from handlers.understanding import Understanding
 from storage import roles
 
 if TYPE_CHECKING:
-    from handlers.core import Core
+    from handlers.clock import Clock
+    from handlers.directory import ChatDirectory
+    from handlers.registry import CommandTable
+    from handlers.services import CoreConfig, Services
+    from storage.db import Database
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class ChatInfo:
-    """A snapshot of the chat's stored settings (the database row stays the truth)."""
-
-    language: str | None
-    timezone: str | None
-    private: bool
-    active: bool = True
-
-
 @dataclass
 class Context:
-    core: Core
+    """One message being handled. Handlers use their services through the short properties
+    (``ctx.db``, ``ctx.clock``, ``ctx.config``, ``ctx.chats``, ``ctx.commands``)."""
+
+    services: Services
     message: Message
     chat: ChatInfo
     lang: str
@@ -43,13 +41,33 @@ class Context:
     understood: Understanding | None = None
 
     @property
+    def db(self) -> Database:
+        return self.services.db
+
+    @property
+    def clock(self) -> Clock:
+        return self.services.clock
+
+    @property
+    def config(self) -> CoreConfig:
+        return self.services.config
+
+    @property
+    def chats(self) -> ChatDirectory:
+        return self.services.chats
+
+    @property
+    def commands(self) -> CommandTable:
+        return self.services.commands
+
+    @property
     def user(self) -> str:
         """The sender's platform-qualified id, as written in ``BOT_ADMINS``."""
         return self.message.sender.key
 
     @property
     def timezone(self) -> str:
-        return self.chat.timezone or self.core.config.default_timezone
+        return self.chat.timezone or self.config.default_timezone
 
     def reply(
         self,
@@ -88,16 +106,16 @@ class Context:
         """A message to someone else (``platform:id``), planned in ``session``'s transaction: it
         goes out through the outbox once that commits (see :mod:`handlers.direct`)."""
         await direct.tell(
-            session, user_key, markup, at=self.core.clock.now(), about=about, owner=owner, buttons=buttons
+            session, user_key, markup, at=self.clock.now(), about=about, owner=owner, buttons=buttons
         )
 
     # roles -----------------------------------------------------------------
 
     def is_admin(self) -> bool:
-        return self.user in self.core.config.admins
+        return self.user in self.config.admins
 
     async def secretary_tables(self) -> set[str]:
-        async with self.core.db.transaction() as session:
+        async with self.db.transaction() as session:
             return await roles.secretary_tables(session, self.user)
 
     async def require_admin(self) -> None:
@@ -135,11 +153,11 @@ class Context:
     # settings --------------------------------------------------------------
 
     async def set_language(self, language: str) -> None:
-        await self.core.update_chat(self.message.chat, language=language)
+        await self.chats.update_chat(self.message.chat, language=language)
         self.chat = replace(self.chat, language=language)
 
     async def set_timezone(self, timezone: str) -> None:
-        await self.core.update_chat(self.message.chat, timezone=timezone)
+        await self.chats.update_chat(self.message.chat, timezone=timezone)
         self.chat = replace(self.chat, timezone=timezone)
 
     # dialogue state --------------------------------------------------------
@@ -149,10 +167,10 @@ class Context:
         return chat.platform, chat.chat_id or "", self.message.sender.id
 
     async def state(self) -> State | None:
-        return await self.core.dialogues.get(self._key())
+        return await self.services.dialogues.get(self._key())
 
     async def save_state(self, state: State) -> None:
-        await self.core.dialogues.save(self._key(), state)
+        await self.services.dialogues.save(self._key(), state)
 
     async def end_state(self) -> None:
-        await self.core.dialogues.end(self._key())
+        await self.services.dialogues.end(self._key())

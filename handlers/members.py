@@ -182,7 +182,7 @@ def organisation_card(ctx: Context, organisation: Organisation) -> str:
 
 async def own_organisation(ctx: Context) -> Organisation:
     """The sender's organisation, or a :class:`UserError` inviting them to register."""
-    async with ctx.core.db.transaction() as session:
+    async with ctx.db.transaction() as session:
         organisation = await organisations.organisation_of(session, ctx.user)
     if organisation is None:
         raise UserError(
@@ -229,7 +229,7 @@ async def secretary_table(ctx: Context, english_command: str, named: Sequence[st
 async def members(ctx: Context, tables: Sequence[str], page: int) -> Reply:
     number = page
     table = await secretary_table(ctx, "members", tables)
-    async with ctx.core.db.transaction() as session:
+    async with ctx.db.transaction() as session:
         rows = await organisations.table_members(session, table)
         waiting = len(await organisations.pending_requests(session, [table]))
     shown, number, pages = page_of(rows, number)
@@ -264,9 +264,9 @@ export = registry.command(
 async def export_members(ctx: Context, tables: Sequence[str], format: str | None) -> Reply | list[Reply]:
     as_csv = format == "csv"
     table = await secretary_table(ctx, "export", tables)
-    async with ctx.core.db.transaction() as session:
+    async with ctx.db.transaction() as session:
         rows = await organisations.table_members(session, table)
-    day = ctx.core.clock.now().astimezone(ZoneInfo(ctx.timezone)).date().isoformat()
+    day = ctx.clock.now().astimezone(ZoneInfo(ctx.timezone)).date().isoformat()
     name = "-".join((table, fold(_("members")), day))
     header, cells = members_table(ctx, rows)
     if as_csv:
@@ -343,15 +343,15 @@ async def forget(ctx: Context, confirmation: str | None) -> Reply:
         ).format(name=own.name)
         confirm = command_text(ctx, "forget", _("yes"))
         return ctx.reply(esc(text), buttons=((Button(_("Yes, erase my data"), confirm),),))
-    async with ctx.core.db.transaction() as session:
+    async with ctx.db.transaction() as session:
         organisation_row = await organisations.organisation_of(session, ctx.user)
         if organisation_row is None:
             raise UserError(esc(_("There is nothing left to erase.")))
-        now = ctx.core.clock.now()
+        now = ctx.clock.now()
         await organisations.erase_contact(session, organisation_row, now)
         await erasure.forget_person(session, ctx.user)
         await erase_reporters(session, organisation_row.id)
         await audit.record(session, audit.ERASED_ACTOR, "erase", organisation_row.name, at=now)
     await ctx.end_state()
-    ctx.core.forget_cached(ctx.message)
+    ctx.chats.forget_cached(ctx.message)
     return ctx.reply(esc(_("Done: the personal data of {name} were erased.").format(name=own.name)))

@@ -27,13 +27,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import direct, pledge_rounds, recipients
 from handlers.basics import months
 from handlers.broadcast import audience, broadcast_text, target_label
-from handlers.core import CoreConfig
 from handlers.dates import add_months, format_meeting_when, format_span, format_when
 from handlers.i18n import N_, _, ngettext
 from handlers.markup import bold, esc, link
 from handlers.meetings import meeting_title, plan_meeting
 from handlers.pledges import plan_next_pledge, pledge_schedule, pledge_text
 from handlers.roles import describe_user
+from handlers.services import CoreConfig
 from storage import audit, deliveries
 from storage.deliveries import Notice, Recipient
 from storage.meetings import SCHEDULED, Meeting, add_meeting, get_meeting, occurrence

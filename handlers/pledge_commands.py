@@ -79,7 +79,7 @@ async def new(ctx: Context) -> Reply:
 @pledge.sub("list", help=N_("my organisation's pledges"))
 async def list_pledges(ctx: Context) -> Reply:
     own = await own_organisation(ctx)
-    async with ctx.core.db.transaction() as session:
+    async with ctx.db.transaction() as session:
         rows = await pledges.pledges_of(session, own.id)
     if not rows:
         return ctx.reply(esc(_("{organisation} has no pledges on record. Add one with {command}.").format(
@@ -101,8 +101,8 @@ async def list_pledges(ctx: Context) -> Reply:
 @pledge.sub("withdraw", Id(name="number", missing=_which_pledge), help=N_("withdraw one of my organisation's pledges"))
 async def withdraw(ctx: Context, number: int) -> Reply:
     own = await own_organisation(ctx)
-    now = ctx.core.clock.now()
-    async with ctx.core.db.transaction() as session:
+    now = ctx.clock.now()
+    async with ctx.db.transaction() as session:
         found = {row.number: row for row in await pledges.pledges_of(session, own.id, active_only=True)}
         if number not in found:
             raise UserError(esc(_which_pledge(ctx)))
@@ -141,8 +141,8 @@ async def new_pledge_step(ctx: Context, state: State) -> Reply:
     url = None if fold(text) in _SKIP_WORDS else text
     if url is not None and (len(url) > MAX_URL or not _URL.match(url)):
         raise UserError(esc(_("Give a link starting with https://, or “-” to skip.")))
-    now = ctx.core.clock.now()
-    async with ctx.core.db.transaction() as session:
+    now = ctx.clock.now()
+    async with ctx.db.transaction() as session:
         row = await pledges.add_pledge(
             session, int(data["organisation"]), title=data["title"], objectives=data["objectives"],
             description=data["description"], url=url, by=ctx.user, at=now,
@@ -180,8 +180,8 @@ def objectives_in(text: str) -> list[int]:
 async def report(ctx: Context, number: int | None, status: str | None) -> Reply:
     """``/informar``: the round's questions, pledge by pledge; ``/informar 2 avanza``: that one first, answered."""
     own = await own_organisation(ctx)
-    now = ctx.core.clock.now()
-    async with ctx.core.db.transaction() as session:
+    now = ctx.clock.now()
+    async with ctx.db.transaction() as session:
         found = await pledges.current_round(session, now)
         waiting = await pledges.unreported(session, found.id, own.id) if found else []
         active = await pledges.pledges_of(session, own.id, active_only=True)
@@ -226,9 +226,9 @@ async def report_step(ctx: Context, state: State, text: str) -> Reply:
             esc(_("A short note on it? Write it, or skip.")), buttons=((Button(_("Skip"), SKIP),),)
         )
     note = "" if fold(text) in _SKIP_WORDS else text[:MAX_NOTE]
-    now = ctx.core.clock.now()
+    now = ctx.clock.now()
     queue: list[int] = data["queue"]
-    async with ctx.core.db.transaction() as session:
+    async with ctx.db.transaction() as session:
         found = await session.get(PledgeRound, data["round"])
         row = await session.get(pledges.Pledge, queue[0])
         if found is None or row is None:
@@ -249,7 +249,7 @@ async def report_step(ctx: Context, state: State, text: str) -> Reply:
 
 
 async def _ask_status(ctx: Context, state: State) -> Reply:
-    async with ctx.core.db.transaction() as session:
+    async with ctx.db.transaction() as session:
         row = await session.get(pledges.Pledge, state.data["queue"][0])
     assert row is not None
     buttons = [Button(_(STATUS_LABELS[status]), status) for status in STATUSES]
@@ -308,9 +308,9 @@ def _label(tables: list[str] | None) -> str:
 
 
 async def request_round(ctx: Context, tables: list[str] | None) -> Reply:
-    now = ctx.core.clock.now()
-    config = ctx.core.config
-    async with ctx.core.db.transaction() as session:
+    now = ctx.clock.now()
+    config = ctx.config
+    async with ctx.db.transaction() as session:
         found, asked = await start_round(
             session, now, config.default_timezone, config.default_language, tables=tables, by=ctx.user
         )
@@ -323,7 +323,7 @@ async def request_round(ctx: Context, tables: list[str] | None) -> Reply:
 async def standing_replies(ctx: Context, tables: list[str] | None, period: str | None) -> list[Reply]:
     if period is not None and not _PERIOD.match(period):
         raise UserError(esc(_("Give the round as year and month, e.g. 2027-04.")))
-    async with ctx.core.db.transaction() as session:
+    async with ctx.db.transaction() as session:
         found = await pledges.get_round(session, period) if period else await pledges.latest_round(session)
         if found is None:
             raise UserError(esc(_("There is no reporting round {period}.").format(period=period or "")))
@@ -340,8 +340,8 @@ def followups_help(ctx: Context) -> str:
 
 async def set_followups(ctx: Context, days: list[int]) -> Reply:
     await ctx.require_admin()
-    now = ctx.core.clock.now()
-    async with ctx.core.db.transaction() as session:
+    now = ctx.clock.now()
+    async with ctx.db.transaction() as session:
         await put_setting(session, "pledges.followups", ",".join(map(str, sorted(set(days)))))
         await audit.record(session, ctx.user, "pledges.followups", "pledges", " ".join(map(str, days)), at=now)
         stored = await followup_days(session)
@@ -354,7 +354,7 @@ async def set_followups(ctx: Context, days: list[int]) -> Reply:
 async def export_pledges(ctx: Context, scope: str | tuple[str, ...] | None) -> list[Reply]:
     """``/exportar compromisos WT3``: the pledges and their reports, as XLSX and CSV."""
     tables = await chosen_tables(ctx, scope)
-    async with ctx.core.db.transaction() as session:
+    async with ctx.db.transaction() as session:
         rows = await pledges.table_pledges(session, tables)
         reports = await pledges.reports_of(session, [row.id for _organisation, row in rows])
     name = f"pledges-{tables[0] if tables else 'all'}"

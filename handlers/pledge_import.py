@@ -154,6 +154,6 @@ async def document(ctx: Context) -> Reply:
     await ctx.require_admin()
     if not attachment.filename.lower().endswith((".csv", ".xlsx")):
         raise UserError(esc(_("Send a .csv or .xlsx file.")))
-    async with ctx.core.db.transaction() as session:
-        text = await import_file(session, attachment, ctx.user, ctx.core.clock.now())
+    async with ctx.db.transaction() as session:
+        text = await import_file(session, attachment, ctx.user, ctx.clock.now())
     return ctx.reply(esc(text))

@@ -115,11 +115,11 @@ pledges = registry.command("pledges", "compromisos", help=N_("Quarterly pledge r
 
 @pledges
 async def overview(ctx: Context) -> Reply:
-    now = ctx.core.clock.now()
-    async with ctx.core.db.transaction() as session:
+    now = ctx.clock.now()
+    async with ctx.db.transaction() as session:
         schedule = await pledge_schedule(session)
         open_round = await current_round(session, now)
-    due = next_pledge_time(now, schedule, ctx.core.config.default_timezone)
+    due = next_pledge_time(now, schedule, ctx.config.default_timezone)
     lines = [
         bold(_("Pledge monitoring")),
         esc(_("Pledges are monitored every quarter, in {months}.").format(months=months(pledge_months()))),
@@ -140,9 +140,9 @@ async def overview(ctx: Context) -> Reply:
     help=N_("the day and hour of the quarterly pledge reminders (administrators)"), guard=Context.require_admin,
 )  # fmt: skip
 async def set_day(ctx: Context, day: int, at: time | None) -> Reply:
-    now = ctx.core.clock.now()
-    zone = ctx.core.config.default_timezone
-    async with ctx.core.db.transaction() as session:
+    now = ctx.clock.now()
+    zone = ctx.config.default_timezone
+    async with ctx.db.transaction() as session:
         at = at or (await pledge_schedule(session)).at
         await put_setting(session, DAY_KEY, str(day))
         await put_setting(session, TIME_KEY, at.strftime("%H:%M"))
@@ -160,8 +160,8 @@ async def set_day(ctx: Context, day: int, at: time | None) -> Reply:
     help=N_("where members report their pledges (administrators)"), guard=Context.require_admin,
 )  # fmt: skip
 async def set_link(ctx: Context, url: str) -> Reply:
-    now = ctx.core.clock.now()
-    async with ctx.core.db.transaction() as session:
+    now = ctx.clock.now()
+    async with ctx.db.transaction() as session:
         await put_setting(session, LINK_KEY, url)
         await audit.record(session, ctx.user, "pledges.link", "pledges", url, at=now)
     return ctx.reply(esc(_("Done: pledge reminders will point to {url}.").format(url=url)))

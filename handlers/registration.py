@@ -86,7 +86,7 @@ async def register(ctx: Context) -> Reply:
             ),
             private_start="register",
         )
-    async with ctx.core.db.transaction() as session:
+    async with ctx.db.transaction() as session:
         own = await organisations.organisation_of(session, ctx.user)
     if own is not None:
         return ctx.reply(esc(_already_registered(ctx, own)))
@@ -366,7 +366,7 @@ async def _answer_name(ctx: Context, data: dict[str, Any], text: str) -> Next:
     if data.get("country"):
         await _refuse_duplicate(ctx, name, data["country"])
     data["name"] = name
-    async with ctx.core.db.transaction() as session:
+    async with ctx.db.transaction() as session:
         namesakes = await organisations.same_name(session, name)
     if not namesakes or data.get("editing"):
         return Next()
@@ -415,14 +415,14 @@ def _country_problem(text: str, match: CountryMatch) -> str:
 
 async def _refuse_duplicate(ctx: Context, name: str, country: str) -> None:
     """Stop at a registered organisation and tell how to reach its record."""
-    async with ctx.core.db.transaction() as session:
+    async with ctx.db.transaction() as session:
         found = await organisations.same_name(session, name, country)
         if not found:
             return
         existing = found[0]
         tables = existing.tables(APPROVED, PENDING)
         keys = [k for t in tables for k in await roles.secretaries(session, t)] or sorted(
-            ctx.core.config.admins
+            ctx.config.admins
         )
         people = [await describe_user(session, k) for k in dict.fromkeys(keys)]
     lines = [
@@ -597,9 +597,9 @@ _ANSWERS: dict[str, Answer] = {
 
 async def _submit(ctx: Context, data: dict[str, Any]) -> list[Reply]:
     """Store the organisation with one pending request per table, and tell the secretaries."""
-    now = ctx.core.clock.now()
+    now = ctx.clock.now()
     try:
-        async with ctx.core.db.transaction() as session:
+        async with ctx.db.transaction() as session:
             if await organisations.organisation_of(session, ctx.user) is not None:
                 raise UserError(
                     esc(

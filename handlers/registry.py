@@ -8,7 +8,7 @@ them as typed keyword arguments::
     meeting = registry.command("meeting", "reunion", help=N_("…"), guard=require_organiser)
 
     @meeting.sub("move", Id(), Date(), Time(), Zone(optional=True), help=N_("…"))
-    async def move(ctx: Context, id: int, day: date, at: time, zone: str | None) -> Reply: ...
+    async def move(ctx: Ctx, id: int, day: date, at: time, zone: str | None) -> Reply: ...
 
 The usage lines of ``/help``, of ``/help meeting`` and of every parse error, the platform
 menus, and the routing of free text understood as an intent (``answers=``) all come from
@@ -22,22 +22,26 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
-from handlers.arguments import Argument, Explain, explain, parse, usage_of
+from handlers.arguments import Argument, Ctx, Explain, explain, parse, usage_of
 from handlers.errors import UserError
-from handlers.i18n import LANGUAGES, _, current_locale, normalize_language
+from handlers.i18n import LANGUAGES, _, current_locale, normalize_language, use_locale
 from handlers.knowledge import fold
 from handlers.markup import bold, esc
 from handlers.vocabulary import accepted_words, command_names, shown_word
 
 if TYPE_CHECKING:
-    from handlers.context import Context, State
     from handlers.message import Reply
 
 Replies: TypeAlias = "Reply | list[Reply] | None"
 Handler: TypeAlias = Callable[..., Awaitable[Any]]
-"""``handler(ctx, **arguments)``: the context, then each declared argument by its name."""
-FlowHandler: TypeAlias = Callable[["Context", "State"], Awaitable[Any]]
-Guard: TypeAlias = Callable[["Context"], Awaitable[None]]
+"""``async def handler(ctx: Ctx, **arguments) -> Replies``: the context, then each declared
+argument by its name. Not spelled with ``Context``: the context offers the command table
+(``ctx.commands``), which holds handlers, and naming it here would make this module and
+:mod:`handlers.context` import each other (see :data:`handlers.arguments.Ctx`)."""
+FlowHandler: TypeAlias = Callable[..., Awaitable[Any]]
+"""``async def step(ctx: Ctx, state: State) -> Replies``."""
+Guard: TypeAlias = Callable[..., Awaitable[None]]
+"""``async def guard(ctx: Ctx) -> None``, raising :class:`~handlers.errors.Forbidden`."""
 H = TypeVar("H", bound=Handler)
 
 
@@ -53,7 +57,7 @@ class Action:
     guard: Guard | None = None
     """Checked before anything typed is read (who may use it at all)."""
 
-    async def call(self, ctx: Context, typed: str, usage: str) -> Any:
+    async def call(self, ctx: Ctx, typed: str, usage: str) -> Any:
         """Check the guard, parse ``typed`` and run the handler; a parse error gets the usage line added."""
         assert self.handler is not None
         if self.guard is not None:
@@ -64,7 +68,7 @@ class Action:
             raise UserError(error.markup + "\n\n" + esc(_("Usage: {usage}").format(usage=usage))) from None
         return await self.handler(ctx, **values)
 
-    async def answer(self, ctx: Context) -> Any:
+    async def answer(self, ctx: Ctx) -> Any:
         """Run the handler for free text understood as one of :attr:`answers`."""
         assert self.handler is not None and ctx.understood is not None
         understood = ctx.understood
@@ -121,7 +125,7 @@ class Command(Action):
         key = accepted_words(self.en).get(fold(word))
         return next((s for s in self.subcommands if s.key == key), None)
 
-    async def run(self, ctx: Context) -> Any:
+    async def run(self, ctx: Ctx) -> Any:
         """Check the guard, pick the sub-command by its word, parse the rest, run the handler.
 
         Without a sub-command word (and no handler of its own) the command shows its help."""
@@ -165,7 +169,7 @@ def summary_line(command: Command) -> str:
     return usage_line(command, command)
 
 
-def command_help(ctx: Context, command: Command) -> str:
+def command_help(ctx: Ctx, command: Command) -> str:
     """``/help meeting``: what the command does, then each sub-command's usage and purpose (markup)."""
     lines = [bold(_(command.help))]
     for action in command.actions:
@@ -275,6 +279,19 @@ class CommandTable:
             if shown not in names:
                 names.append(shown)
         return names[:2]
+
+    def menu(self, language: str) -> list[tuple[str, str]]:
+        """The public commands a platform's menu lists: (name in ``language``, its help in ``language``)."""
+        menu: list[tuple[str, str]] = []
+        names: set[str] = set()
+        with use_locale(language):
+            for command in self.commands:
+                name = fold(command.name(language))
+                if command.privileged or name in names:
+                    continue
+                names.add(name)
+                menu.append((name, _(command.help)))
+        return menu
 
 
 def _implied_language(names: dict[str, str], name: str) -> str | None:

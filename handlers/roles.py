@@ -173,7 +173,7 @@ async def _known_form(ctx: Context, platform: str, user_id: str) -> str:
     if platform != "matrix":
         return f"{platform}:{user_id}"
     user_id = normalise_matrix_id(user_id)
-    async with ctx.core.db.transaction() as session:
+    async with ctx.db.transaction() as session:
         if await chats.get_user(session, platform, user_id) is None:
             same = await chats.find_user_by_username(session, user_id)
             ids = {u.user_id for u in same if u.platform == platform}
@@ -185,7 +185,7 @@ async def _known_form(ctx: Context, platform: str, user_id: str) -> str:
 async def _by_username(ctx: Context, written: str) -> str:
     """The one person who has this @username now; refused when several or when last seen long ago
     (usernames change hands: the platform tells who has one only when that person writes)."""
-    async with ctx.core.db.transaction() as session:
+    async with ctx.db.transaction() as session:
         seen = await chats.find_user_by_username(session, written)
     keys = list(dict.fromkeys(f"{u.platform}:{u.user_id}" for u in seen))
     if len(keys) > 1:
@@ -198,14 +198,14 @@ async def _by_username(ctx: Context, written: str) -> str:
         )
     if keys:
         last_seen = seen[0].seen_at
-        if ctx.core.clock.now() - last_seen > USERNAME_FRESH:
+        if ctx.clock.now() - last_seen > USERNAME_FRESH:
             raise UserError(
                 esc(
                     _(
                         "{user} was {key} when I last saw them, {days} days ago, and usernames can change "
                         "hands: if it is still them, write {key}."
                     ).format(
-                        user=written[:60], key=keys[0], days=(ctx.core.clock.now() - last_seen).days
+                        user=written[:60], key=keys[0], days=(ctx.clock.now() - last_seen).days
                     )
                 )
             )
@@ -223,21 +223,21 @@ async def _by_username(ctx: Context, written: str) -> str:
 async def is_known(ctx: Context, user_key: str) -> bool:
     """Whether the bot has seen this person (an id typed for someone it never saw is likely a typo)."""
     platform, _sep, user_id = user_key.partition(":")
-    async with ctx.core.db.transaction() as session:
+    async with ctx.db.transaction() as session:
         return await chats.get_user(session, platform, user_id) is not None
 
 
 async def _change(ctx: Context, action: str, table: str, user_key: str) -> list[Reply]:
     """Appoint (``add``) or remove a secretary; the person is told privately, in their language."""
-    async with ctx.core.db.transaction() as session:
+    async with ctx.db.transaction() as session:
         if action == "add":
             changed = await roles.add_secretary(session, user_key, table, ctx.user)
         else:
             changed = await roles.remove_secretary(session, user_key, table)
         if changed:
             subject = f"{table} {user_key}"
-            await audit.record(session, ctx.user, f"secretary.{action}", subject, at=ctx.core.clock.now())
-            with use_locale(await language_of(session, user_key, ctx.core.config.default_language)):
+            await audit.record(session, ctx.user, f"secretary.{action}", subject, at=ctx.clock.now())
+            with use_locale(await language_of(session, user_key, ctx.config.default_language)):
                 notice = _secretary_notice(ctx, action, table)
             about = {"what": "secretary", "table": table}
             await ctx.tell(session, user_key, notice, about=about, owner=ctx.user)
@@ -290,7 +290,7 @@ async def _name_and_key(session: AsyncSession, user_key: str) -> str:
 @secretary.sub("list", TableRef(optional=True), help=N_("the secretaries of every table, or of one"))
 async def secretaries(ctx: Context, table: str | None) -> Reply:
     lines = [bold(_("Secretaries of the tables")), ""]
-    async with ctx.core.db.transaction() as session:
+    async with ctx.db.transaction() as session:
         for table in [table] if table else TABLE_CODES:
             people = [
                 await _name_and_key(session, k) for k in sorted(await roles.secretaries(session, table))

@@ -30,7 +30,7 @@ async def _may_change(ctx: Context, table: str | None) -> None:
 
 async def _chat_tables(ctx: Context) -> list[str]:
     chat = ctx.message.chat
-    async with ctx.core.db.transaction() as session:
+    async with ctx.db.transaction() as session:
         return await subscriptions.chat_tables(session, chat.platform, chat.chat_id or "")
 
 
@@ -60,8 +60,8 @@ async def subscribe(ctx: Context, table: str | None) -> Reply:
             command=command_text(ctx, "subscribe", "WT2")
         ))
         return ctx.reply(text, buttons=buttons)
-    now = ctx.core.clock.now()
-    async with ctx.core.db.transaction() as session:
+    now = ctx.clock.now()
+    async with ctx.db.transaction() as session:
         added = await subscriptions.subscribe(session, chat.platform, chat.chat_id or "", table, ctx.user)
         if added:
             await audit.record(session, ctx.user, "subscription.add", f"{chat.platform}:{chat.chat_id}", table, at=now)
@@ -84,8 +84,8 @@ async def unsubscribe(ctx: Context, table: str | None) -> Reply:
         current = await _chat_tables(ctx)
         buttons = tuple((Button(t, command_text(ctx, "unsubscribe", t)),) for t in current)
         return ctx.reply(_subscriptions_text(current), buttons=buttons)
-    now = ctx.core.clock.now()
-    async with ctx.core.db.transaction() as session:
+    now = ctx.clock.now()
+    async with ctx.db.transaction() as session:
         removed = await subscriptions.unsubscribe(session, chat.platform, chat.chat_id or "", table)
         if removed:
             await audit.record(session, ctx.user, "subscription.remove", f"{chat.platform}:{chat.chat_id}", table, at=now)
@@ -100,7 +100,7 @@ async def unsubscribe(ctx: Context, table: str | None) -> Reply:
 )  # fmt: skip
 async def timezone(ctx: Context, place: str | None) -> Reply:
     """A place or zone name: several zones found are offered as buttons, not refused."""
-    now = ctx.core.clock.now()
+    now = ctx.clock.now()
     if place is None:
         text = _("This chat's time zone is {zone} ({name}); it is {time} here now.").format(
             zone=ctx.timezone, name=zone_name(ctx.timezone), time=format_clock(now, ctx.timezone)

@@ -24,6 +24,9 @@ def mark_planned(session: AsyncSession) -> None:
     session.info[PLANNED] = True
 
 
+DEFAULT_URL = "sqlite+aiosqlite:///./data/gcmbot.sqlite3"
+"""Where the bot keeps its data when ``DATABASE_URL`` is not set."""
+
 MIGRATION_LOCK = 0x67636D6D
 """A PostgreSQL advisory lock (per transaction) around the upgrade: two processes migrating a
 fresh database at once would otherwise both create the same tables and one would fail."""

@@ -112,6 +112,6 @@ async def app(sqlite_url: str, clock: FakeClock) -> AsyncIterator[App]:
 @pytest.fixture
 def console(app: App, tmp_path: Path) -> ConsoleAdapter:
     """The console; each ``ask`` also returns what the outbox then sent to other console users."""
-    adapter = ConsoleAdapter(app.core, files_dir=tmp_path / "files", outbox=app.sender.run_due)
+    adapter = ConsoleAdapter(app.hub, files_dir=tmp_path / "files", outbox=app.sender.run_due)
     app.add(adapter)
     return adapter

@@ -91,7 +91,7 @@ async def test_every_command_answers_in_its_language_without_english_catalog_tex
     await console.ask("/suscribir WT1", user_id="admin")
     patterns = english_pieces(lang)
     assert len(patterns) > 100
-    commands = app.core.commands.commands
+    commands = app.services.commands.commands
     assert len(commands) > 25
     leaks: list[str] = []
     for command in commands:
@@ -100,5 +100,5 @@ async def test_every_command_answers_in_its_language_without_english_catalog_tex
             answer = shown(await console.ask(text, user_id="admin"))
             assert answer, text
             leaks += [f"{text!r}: {p.pattern}" for p in patterns if p.search(answer)]
-            await console.ask(f"/{app.core.commands.by_english_name('cancel').name(lang)}", user_id="admin")
+            await console.ask(f"/{app.services.commands.by_english_name('cancel').name(lang)}", user_id="admin")
     assert not leaks, leaks[:20]

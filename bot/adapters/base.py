@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-from handlers.message import Message, Reply
-
-if TYPE_CHECKING:
-    from handlers.core import Core
+from handlers.message import Address, Message, Reply
 
 
 class Status(enum.Enum):
@@ -31,12 +28,23 @@ class Delivery:
 
 
 class Hub(Protocol):
-    """What adapters hand received messages to: the core's answers are routed from there."""
-
-    core: Core
-    """For what a platform shows besides replies (Telegram's command menu, chat languages)."""
+    """What adapters see of the bot: they hand it received messages (the core's answers are
+    routed from there), and ask it the little a platform shows besides replies."""
 
     async def dispatch(self, message: Message) -> None: ...
+
+    def menu(self, language: str) -> list[tuple[str, str]]:
+        """The public commands (name, description) in ``language``, for a platform's command menu."""
+        ...
+
+    def is_command(self, name: str, *, or_close: bool = False) -> bool:
+        """``name`` (as typed after ``/`` or ``!``) is one of our commands; ``or_close``: or
+        near enough to one to be a typo we can correct."""
+        ...
+
+    async def chat_language(self, address: Address) -> str | None:
+        """The language chosen for a chat (None: not chosen)."""
+        ...
 
 
 class Adapter(Protocol):

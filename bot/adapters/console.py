@@ -7,16 +7,28 @@ import sys
 import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from bot.adapters.base import Delivery, Hub, Status
-from handlers.core import Core
 from handlers.i18n import _, use_locale
 from handlers.markup import plain
 from handlers.message import Address, Attachment, Message, Reply, User
-from handlers.registry import Command
 
 PLATFORM = "console"
+
+
+class ConsoleHub(Hub, Protocol):
+    """The hub, and what the console adds: answers without sending them (the test harness),
+    and its greeting (command names, the default language, a dialogue left open)."""
+
+    async def answer(self, message: Message) -> list[Reply]: ...
+
+    def command_name(self, english: str, language: str) -> str | None: ...
+
+    @property
+    def default_language(self) -> str: ...
+
+    async def in_dialogue(self, chat: Address, user_id: str) -> bool: ...
 
 
 FILE_PREFIX = ":file "
@@ -29,7 +41,7 @@ class ConsoleAdapter:
 
     def __init__(
         self,
-        core: Core,
+        hub: ConsoleHub,
         *,
         user_id: str = "local",
         files_dir: Path = Path("data/files"),
@@ -38,7 +50,7 @@ class ConsoleAdapter:
         interactive: bool | None = None,
     ) -> None:
         """``outbox`` (the test harness): a pass of the sender, run after each :meth:`ask`."""
-        self.core = core
+        self.hub = hub
         self.user_id = user_id
         self.files_dir = files_dir
         self.output = output or sys.stdout
@@ -71,7 +83,7 @@ class ConsoleAdapter:
 
     async def exchange(self, message: Message) -> list[Reply]:
         """:meth:`ask` for a message built by the caller (another name, a group, a role)."""
-        replies = await self.core.handle(message)
+        replies = await self.hub.answer(message)
         if self.outbox is None:
             return replies
         recording: list[Reply] = []
@@ -123,27 +135,25 @@ class ConsoleAdapter:
     async def opening(self) -> list[str]:
         """The greeting, and a note when the last session stopped inside a dialogue."""
         address = Address(PLATFORM, chat_id=self.user_id)
-        info = await self.core.chat_info(address)
-        commands = self.core.commands
-        lang = info.language or self.core.config.default_language
+        lang = await self.hub.chat_language(address) or self.hub.default_language
         with use_locale(lang):
             lines = [
                 _("gcmbot here. Ask me a question or send {help}; Ctrl-D leaves.").format(
-                    help=_command(commands.by_english_name("help"), lang)
+                    help=self._command("help", lang)
                 )
             ]
-            if await self.core.dialogues.get((PLATFORM, self.user_id, self.user_id)) is not None:
+            if await self.hub.in_dialogue(address, self.user_id):
                 lines.append(
                     _(
                         "We were in the middle of a dialogue when I stopped: your next line continues "
                         "it, {cancel} stops it."
-                    ).format(cancel=_command(commands.by_english_name("cancel"), lang))
+                    ).format(cancel=self._command("cancel", lang))
                 )
         return lines
 
-
-def _command(command: Command | None, lang: str) -> str:
-    return f"/{command.name(lang)}" if command else ""
+    def _command(self, english: str, lang: str) -> str:
+        name = self.hub.command_name(english, lang)
+        return f"/{name}" if name else ""
 
 
 def _read_lines(read: Callable[[], str | None], ready: threading.Event) -> asyncio.Queue[str | None]:

@@ -62,9 +62,7 @@ from bot.adapters.matrix_session import (
     make_client,
 )
 from bot.config import Settings
-from handlers.core import fold
 from handlers.message import Address, Attachment, Message, Reply, User
-from handlers.registry import CommandTable
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -107,7 +105,6 @@ class MatrixAdapter:
         self.settings = settings
         self.store = SessionStore(db)
         self.client = make_client(settings)
-        self.commands: CommandTable | None = None
         self.send_patience = send_patience
         self.direct = DirectRooms(self.client, self.store, self._until, patience=send_patience)
         self.me = Me(settings.matrix_user_id or "")
@@ -129,7 +126,6 @@ class MatrixAdapter:
     async def run(self, hub: Hub) -> None:
         """Log in (the stored device), then sync and dispatch until cancelled."""
         self._hub = hub
-        self.commands = hub.core.commands
         try:
             await log_in(self.client, self.settings, self.store)
             await self._prepare_encryption()
@@ -529,15 +525,12 @@ class MatrixAdapter:
 
     def _is_command(self, name: str) -> bool:
         """One of our commands (to write ``!name`` for ``/name`` in replies)."""
-        return self.commands is None or self.commands.lookup(fold(name)) is not None
+        return self._hub is None or self._hub.is_command(name)
 
     def _addressed_command(self, name: str) -> bool:
         """A ``!word`` in a group is for us if it is our command or close to one (a typo we
         can correct); other bots' commands are left alone."""
-        if self.commands is None:
-            return True
-        folded = fold(name)
-        return self.commands.lookup(folded) is not None or bool(self.commands.suggest(folded, "en"))
+        return self._hub is None or self._hub.is_command(name, or_close=True)
 
     async def _wait_ready(self) -> bool:
         """Sends wait for the first sync (the rooms and their encryption state)."""

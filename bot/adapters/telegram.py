@@ -63,11 +63,9 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.adapters.base import Delivery, Hub, Status
 from bot.config import Settings
-from handlers.core import fold
 from handlers.i18n import LANGUAGES, _, normalize_language, use_locale
 from handlers.markup import split_html, utf16_len
 from handlers.message import Address, Attachment, Message, Reply, User
-from handlers.registry import Command
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +137,7 @@ class TelegramAdapter:
         await self._initialize()
         async with app:
             try:
-                await self._publish_commands(hub.core.commands.commands)
+                await self._publish_commands(hub)
                 await self._start_receiving()
                 await app.start()
                 log.info("Telegram: @%s is listening", app.bot.username)
@@ -191,11 +189,11 @@ class TelegramAdapter:
                 error_callback=lambda error: log.warning("polling Telegram failed: %s", error),
             )
 
-    async def _publish_commands(self, commands: Sequence[Command]) -> None:
+    async def _publish_commands(self, hub: Hub) -> None:
         """The command menu of each language, for private chats and for groups."""
         default = self.settings.bot_language
         for language in (None, *LANGUAGES):
-            menu = bot_commands(commands, language or default)
+            menu = bot_commands(hub.menu(language or default))
             for scope in (BotCommandScopeAllPrivateChats(), BotCommandScopeAllGroupChats()):
                 try:
                     await self.application.bot.set_my_commands(menu, scope=scope, language_code=language)
@@ -270,7 +268,7 @@ class TelegramAdapter:
             return None
         if command:
             assert self._hub is not None
-            return text if self._hub.core.commands.lookup(fold(command.group(1))) else None
+            return text if self._hub.is_command(command.group(1)) else None
         for entity in msg.entities:
             if (
                 entity.type == MessageEntity.MENTION
@@ -406,7 +404,7 @@ class TelegramAdapter:
         """One of the adapter's few labels, in the language the core answers that chat in."""
         language = None
         if self._hub is not None and reply.to is not None:
-            language = (await self._hub.core.chat_info(reply.to)).language
+            language = await self._hub.chat_language(reply.to)
         language = language or normalize_language(_sender_language.get()) or self.settings.bot_language
         with use_locale(language):
             return text()
@@ -571,18 +569,12 @@ class CallbackData:
         return self._commands.get(data)
 
 
-def bot_commands(commands: Sequence[Command], language: str) -> list[BotCommand]:
-    """The menu Telegram shows: public commands by their name in ``language``, described in it."""
-    menu: list[BotCommand] = []
-    names: set[str] = set()
-    with use_locale(language):
-        for command in commands:
-            name = fold(command.name(language))
-            if command.privileged or name in names or not _TELEGRAM_COMMAND.match(name):
-                continue
-            names.add(name)
-            menu.append(BotCommand(name, _(command.help)[:256]))
-    return menu[:100]
+def bot_commands(menu: Sequence[tuple[str, str]]) -> list[BotCommand]:
+    """The menu Telegram shows: the hub's public commands (name, description) in one language,
+    those whose names Telegram accepts, within its limits."""
+    return [
+        BotCommand(name, description[:256]) for name, description in menu if _TELEGRAM_COMMAND.match(name)
+    ][:100]
 
 
 def _without(text: str, entity: MessageEntity) -> str:

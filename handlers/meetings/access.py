@@ -26,6 +26,6 @@ async def editable(ctx: Context, session: AsyncSession, meeting_id: int) -> Meet
     await ctx.require_secretary(meeting.table_code)
     if meeting.cancelled:
         raise UserError(esc(_("Meeting #{id} is cancelled.").format(id=meeting_id)))
-    if meeting.starts_at <= ctx.core.clock.now():
+    if meeting.starts_at <= ctx.clock.now():
         raise UserError(esc(_("Meeting #{id} has already started.").format(id=meeting_id)))
     return meeting

@@ -81,10 +81,10 @@ async def add(
 ) -> Reply:
     await ctx.require_secretary(table)
     zone = zone or ctx.timezone
-    start = starts_at(day, at, zone, ctx.core.clock.now())
+    start = starts_at(day, at, zone, ctx.clock.now())
     offsets = list(DEFAULT_OFFSETS) if remind is None else remind
-    now = ctx.core.clock.now()
-    async with ctx.core.db.transaction() as session:
+    now = ctx.clock.now()
+    async with ctx.db.transaction() as session:
         meeting = await add_meeting(
             session,
             Meeting(
@@ -106,9 +106,9 @@ async def add(
 
 @meeting.sub("list", TableRef(optional=True), help=N_("the planned meetings, with their numbers"))
 async def list_for_secretaries(ctx: Context, table: str | None) -> Reply:
-    async with ctx.core.db.transaction() as session:
+    async with ctx.db.transaction() as session:
         found = await upcoming(
-            session, ctx.core.clock.now(), [table] if table else None, limit=LIST_LIMIT * 2, with_cancelled=True
+            session, ctx.clock.now(), [table] if table else None, limit=LIST_LIMIT * 2, with_cancelled=True
         )
     if not found:
         return ctx.reply(esc(_("No meetings are planned.")))
@@ -125,8 +125,8 @@ async def list_for_secretaries(ctx: Context, table: str | None) -> Reply:
     help=N_("move a meeting to another day or time"),
 )
 async def move(ctx: Context, id: int, day: date, at: time, zone: str | None) -> Reply:
-    now = ctx.core.clock.now()
-    async with ctx.core.db.transaction() as session:
+    now = ctx.clock.now()
+    async with ctx.db.transaction() as session:
         meeting = await editable(ctx, session, id)
         zone = zone or meeting.timezone
         start = starts_at(day, at, zone, now)
@@ -156,8 +156,8 @@ async def move(ctx: Context, id: int, day: date, at: time, zone: str | None) -> 
 )
 async def cancel(ctx: Context, id: int, series: str | None) -> Reply:
     whole_series = series == "all"
-    now = ctx.core.clock.now()
-    async with ctx.core.db.transaction() as session:
+    now = ctx.clock.now()
+    async with ctx.db.transaction() as session:
         meeting = await editable(ctx, session, id)
         await deliveries.cancel_meeting_notices(session, meeting.id, REMINDER_KINDS, with_deliveries=True)
         meeting.status, meeting.updated_at = CANCELLED, now
@@ -184,8 +184,8 @@ async def cancel(ctx: Context, id: int, series: str | None) -> Reply:
 
 @meeting.sub("remind", Id(missing=_which_meeting), Durations(), help=N_("change a meeting's reminders (“none” for none)"))
 async def remind(ctx: Context, id: int, offsets: list[int]) -> Reply:
-    now = ctx.core.clock.now()
-    async with ctx.core.db.transaction() as session:
+    now = ctx.clock.now()
+    async with ctx.db.transaction() as session:
         meeting = await editable(ctx, session, id)
         await deliveries.cancel_meeting_notices(session, meeting.id, REMINDER_KINDS, with_deliveries=False)
         meeting.offsets, meeting.updated_at = offsets, now

@@ -23,7 +23,7 @@ async def my_tables(ctx: Context) -> list[str] | None:
     """The tables this chat follows: its subscriptions; in private, the member's organisation's
     tables; None when neither (all tables)."""
     chat = ctx.message.chat
-    async with ctx.core.db.transaction() as session:
+    async with ctx.db.transaction() as session:
         tables = await subscriptions.chat_tables(session, chat.platform, chat.chat_id or "")
         if not tables and ctx.message.private:
             organisation = await organisations.organisation_of(session, ctx.user)
@@ -32,8 +32,8 @@ async def my_tables(ctx: Context) -> list[str] | None:
 
 
 async def next_meetings(ctx: Context, tables: list[str] | None, limit: int = 5) -> list[Meeting]:
-    async with ctx.core.db.transaction() as session:
-        return await upcoming(session, ctx.core.clock.now(), tables, limit=limit)
+    async with ctx.db.transaction() as session:
+        return await upcoming(session, ctx.clock.now(), tables, limit=limit)
 
 
 @registry.command(
@@ -64,8 +64,8 @@ async def meetings_command(ctx: Context, table: str | None) -> Reply:
 )  # fmt: skip
 async def calendar_command(ctx: Context, table: str | None) -> Reply:
     tables = [table] if table else await my_tables(ctx)
-    now = ctx.core.clock.now()
-    async with ctx.core.db.transaction() as session:
+    now = ctx.clock.now()
+    async with ctx.db.transaction() as session:
         found = await upcoming(session, now, tables, limit=CALENDAR_LIMIT, with_cancelled=True)
     if not any(not meeting.cancelled for meeting in found):
         return next_reply(ctx, tables, [])

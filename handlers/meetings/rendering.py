@@ -30,7 +30,7 @@ def secretary_details(meeting: Meeting) -> str:
 
 def reminders_line(ctx: Context, meeting: Meeting, chats: int) -> str:
     """Which reminders will go out, and to how many chats (or how to get a chat subscribed)."""
-    now = ctx.core.clock.now()
+    now = ctx.clock.now()
     ahead = [o for o in meeting.offsets if meeting.starts_at - timedelta(seconds=o) > now]
     if not meeting.offsets:
         lines = [_("No reminders.")]

@@ -1,13 +1,18 @@
 """Alembic environment: runs on the connection handed over by ``Database.migrate``,
-or, from the ``alembic`` command line, on ``DATABASE_URL``."""
+or, from the ``alembic`` command line, on ``DATABASE_URL`` (the environment, then ``.env``,
+then the bot's default), read here: storage knows nothing of the bot's settings."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 
 from alembic import context
+from dotenv import dotenv_values
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
+
+from storage.db import DEFAULT_URL
 
 config = context.config
 
@@ -32,9 +37,7 @@ def main() -> None:
         return
     url = config.get_main_option("sqlalchemy.url")
     if not url:
-        from bot.config import Settings
-
-        url = Settings().database_url
+        url = os.environ.get("DATABASE_URL") or dotenv_values(".env").get("DATABASE_URL") or DEFAULT_URL
     asyncio.run(run_from_url(url))
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import pytest
 
 from bot.adapters.console import ConsoleAdapter
+from bot.app import App
+from bot.hub import CoreHub
 from handlers.core import Core
 from handlers.i18n import N_
 from handlers.markup import plain
 from handlers.registry import Registry
+from handlers.services import Services
 
 BAD_INPUTS = [
     "",
@@ -40,7 +43,7 @@ async def test_every_bad_input_gets_a_clear_escaped_answer(console: ConsoleAdapt
 
 
 async def test_an_unexpected_error_is_logged_and_apologised_for(
-    console: ConsoleAdapter, caplog: pytest.LogCaptureFixture
+    app: App, console: ConsoleAdapter, caplog: pytest.LogCaptureFixture
 ) -> None:
     broken = Registry()
 
@@ -48,8 +51,8 @@ async def test_an_unexpected_error_is_logged_and_apologised_for(
     async def explode(ctx):  # type: ignore[no-untyped-def]
         raise RuntimeError("boom")
 
-    core = console.core
-    console.core = Core(core.db, core.config, [*_registries(), broken], core.clock)
+    services = app.services
+    console.hub = CoreHub(Core(Services.build(services.db, services.config, [*_registries(), broken], services.clock)))
     replies = await console.ask("/explotar")
     assert "algo falló de mi lado" in plain(replies[0].html)
     assert any("boom" in (r.exc_text or "") or r.exc_info for r in caplog.records)

@@ -58,7 +58,7 @@ async def test_objective_with_a_topic_instead_of_a_number(console: ConsoleAdapte
 async def test_help_is_generated_from_the_registry_in_the_chat_language(console: ConsoleAdapter, app: App) -> None:
     es = text_of(await console.ask("/ayuda"))
     en = text_of(await console.ask("/help", user_id="bob"))
-    for command in app.core.commands.commands:
+    for command in app.services.commands.commands:
         if not command.privileged:
             assert f"/{command.es}" in es and f"/{command.en}" in en
 
@@ -66,13 +66,13 @@ async def test_help_is_generated_from_the_registry_in_the_chat_language(console:
 async def test_language_is_stored_and_survives_a_restart(sqlite_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     first = App(make_settings(sqlite_url))
     await first.start()
-    console = ConsoleAdapter(first.core, files_dir=tmp_path)
+    console = ConsoleAdapter(first.hub, files_dir=tmp_path)
     assert "English" in text_of(await console.ask("/idioma en"))
     await first.close()
 
     second = App(make_settings(sqlite_url))
     await second.start()
-    console = ConsoleAdapter(second.core, files_dir=tmp_path)
+    console = ConsoleAdapter(second.hub, files_dir=tmp_path)
     reply = text_of(await console.ask("/objetivo 10"))
     assert load_knowledge().objectives[10].title("en") in reply
     await second.close()

@@ -12,6 +12,7 @@ import pytest
 
 from bot.adapters.console import ConsoleAdapter
 from bot.app import App, registries
+from bot.hub import CoreHub
 from handlers import basics
 from handlers.arguments import Flag, Number, Option, Page, TableRef
 from handlers.context import Context
@@ -20,6 +21,7 @@ from handlers.i18n import LANGUAGES, N_, _, use_locale
 from handlers.markup import esc, plain
 from handlers.message import Reply
 from handlers.registry import CommandTable, Registry, usage_line
+from handlers.services import Services
 from handlers.vocabulary import shown_word
 from tests.meetings.conftest import text_of
 
@@ -76,8 +78,8 @@ async def remind_me(ctx: Context, table: str, days: int) -> Reply:
 
 @pytest.fixture
 def test_console(app: App, tmp_path: Path) -> ConsoleAdapter:
-    core = Core(app.db, app.core.config, [basics.registry, tests_registry], app.core.clock)
-    return ConsoleAdapter(core, files_dir=tmp_path / "files")
+    services = Services.build(app.db, app.services.config, [basics.registry, tests_registry], app.services.clock)
+    return ConsoleAdapter(CoreHub(Core(services)), files_dir=tmp_path / "files")
 
 
 async def test_a_command_with_two_typed_arguments_works_end_to_end(test_console: ConsoleAdapter) -> None:

@@ -114,7 +114,7 @@ class Harness:
         self.start = self.clock.now()
         self.app = App(make_settings(url), clock=self.clock)
         self.run(self.app.start())
-        self.app.add(ConsoleAdapter(self.app.core, files_dir=files, output=io.StringIO()))
+        self.app.add(ConsoleAdapter(self.app.hub, files_dir=files, output=io.StringIO()))
         self.figures: Counter[str] = Counter({figure: 0 for figure in FIGURES})
         for line in ("/secretaria agregar WT2 console:sec",):
             self.handle(self.message(line, "admin"))
@@ -202,7 +202,7 @@ def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]
 
 
 def test_no_input_breaks_a_chat(harness: Harness) -> None:
-    commands = sorted({name for c in harness.app.core.commands.commands for name in (c.en, c.es, *c.aliases)})
+    commands = sorted({name for c in harness.app.services.commands.commands for name in (c.en, c.es, *c.aliases)})
     lines = (
         st.tuples(st.sampled_from(["/", "!"]), st.sampled_from(commands + ["nosuch", "objetivo@bot"]), arguments)
         .map(lambda t: f"{t[0]}{t[1]} {t[2]}".rstrip())

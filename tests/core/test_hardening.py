@@ -71,7 +71,7 @@ async def any_app(database_url: str, clock: FakeClock, tmp_path: Path) -> AsyncI
     """The app on SQLite and on PostgreSQL, with the console adapter."""
     application = App(make_settings(database_url), clock=clock)
     await application.start()
-    application.add(ConsoleAdapter(application.core, files_dir=tmp_path / "files"))
+    application.add(ConsoleAdapter(application.hub, files_dir=tmp_path / "files"))
     yield application
     await application.close()
 
@@ -227,7 +227,7 @@ async def test_5_a_group_member_cannot_change_the_group_settings(app: App, conso
     refused = await say(app, line, "stranger", chat="group-1", title="Grupo")
     assert "solo la secretaría de una mesa o una persona administradora del bot" in refused
     assert "chat_admin" not in refused
-    info = await app.core.chat_info(Address(PLATFORM, chat_id="group-1"))
+    info = await app.services.chats.chat_info(Address(PLATFORM, chat_id="group-1"))
     assert info.timezone is None and info.language is None
 
 

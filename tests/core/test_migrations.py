@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
+import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
@@ -74,3 +78,17 @@ async def test_hardening_recomputes_name_keys_with_lookalikes(database_url: str)
         assert keys == {1: "reduno", 4: "casamigrante"}
     finally:
         await db.close()
+
+
+def test_the_alembic_command_line_reads_database_url_itself(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a URL in alembic's configuration (the bare ``alembic`` command), the environment's
+    ``DATABASE_URL`` is migrated: storage does not ask the bot's settings for it."""
+    path = tmp_path / "cli.sqlite3"
+    monkeypatch.chdir(tmp_path)  # no .env here
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{path}")
+    cfg = alembic_config("sqlite://")
+    cfg.set_main_option("sqlalchemy.url", "")
+    command.upgrade(cfg, "head")
+    with sqlite3.connect(path) as connection:
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"alembic_version", "chats", "meetings", "pledges"} <= tables

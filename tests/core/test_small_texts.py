@@ -13,7 +13,7 @@ async def test_broadcast_preview_counts_with_plurals(app: App, console: ConsoleA
     one = text_of(await console.ask("/difundir WT4 Hola", user_id="admin"))
     assert "1 chat y 0 contactos de organizaciones miembro" in one and "1 chats" not in one
     await make_chat(app, "-2", tables=["WT4"])
-    await make_member(app, "fake:9", "Org", ["WT4"], at=app.core.clock.now())
+    await make_member(app, "fake:9", "Org", ["WT4"], at=app.services.clock.now())
     two = text_of(await console.ask("/difundir WT4 Hola", user_id="admin"))
     assert "2 chats y 1 contacto de organización miembro" in two
     english = text_of(await console.ask("/broadcast WT4 Hi", user_id="admin"))

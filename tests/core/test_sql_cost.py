@@ -13,7 +13,9 @@ from sqlalchemy import event
 from bot.adapters.console import ConsoleAdapter
 from bot.app import App
 from bot.app import registries
+from bot.hub import CoreHub
 from handlers.core import Core
+from handlers.services import Services
 from tests.meetings.conftest import text_of
 
 QUESTIONS = (
@@ -77,10 +79,10 @@ async def test_the_outbox_is_woken_by_a_commit_that_planned_something(app: App, 
 
 
 async def test_the_caches_of_chats_people_and_dialogues_are_bounded(app: App) -> None:
-    core = Core(app.db, replace(app.core.config, cache_size=5), registries(), app.core.clock)
-    console = ConsoleAdapter(core)
+    services = Services.build(app.db, replace(app.services.config, cache_size=5), registries(), app.services.clock)
+    console = ConsoleAdapter(CoreHub(Core(services)))
     for number in range(12):
         await console.ask("hola", user_id=f"user{number}")
-    assert len(core._chats) == len(core._seen) == len(core.dialogues._known) == 5
+    assert len(services.chats._chats) == len(services.chats._seen) == len(services.dialogues._known) == 5
     [reply] = await console.ask("/objetivo 3", user_id="user0")  # forgotten, read again: still answered
     assert "3" in text_of([reply])

@@ -40,7 +40,7 @@ async def contact_and_admin(
     bot = Bot(synapse, bot_account, tmp_path / "bot", bot_admins=frozenset({f"matrix:{member.user_id}"}))
     app = await bot.start()
     try:
-        await make_member(app, f"matrix:{member.user_id}", "Red Ana", ["WT3"], at=app.core.clock.now())
+        await make_member(app, f"matrix:{member.user_id}", "Red Ana", ["WT3"], at=app.services.clock.now())
         room = await member.create_room([bot.user_id], direct=True, encrypted=encrypted)
         await member.until_joined(room, bot.user_id)
         yield app, bot, room

@@ -120,8 +120,8 @@ async def test_a_retried_outbox_message_is_one_matrix_event(member: Member, bot:
     room = await group_room(member, bot, bystander)
     reply = Reply("Aviso que se reintenta.", to=Address("matrix", chat_id=room), key="gcmbot-delivery-7")
 
-    first = await bot.app.send_once(reply)
-    again = await bot.app.send_once(reply)
+    first = await bot.app.router.send_once(reply)
+    again = await bot.app.router.send_once(reply)
     await member.reply_to(await member.say(room, "!objetivo 5"))  # later than both sends
 
     assert first.status is again.status is Status.SENT and first.message_id == again.message_id

@@ -134,7 +134,7 @@ async def test_a_room_the_bot_was_removed_from_is_blocked(member: Member, bot: B
     delivery = await bot.app.deliver(Reply("¿Sigo aquí?", to=address))
 
     assert delivery.status is Status.BLOCKED
-    assert (await bot.app.core.chat_info(address)).active is False
+    assert (await bot.app.services.chats.chat_info(address)).active is False
 
 
 def _bot_messages(member: Member, bot: Bot) -> list[tuple[str, RoomMessage]]:

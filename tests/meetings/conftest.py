@@ -81,7 +81,7 @@ async def restarted(database_url: str, clock: FakeClock) -> AsyncIterator[tuple[
 @pytest.fixture
 def console(app: App, tmp_path: Path) -> ConsoleAdapter:
     """The console, quiet: what the outbox sends to console chats is not printed."""
-    adapter = ConsoleAdapter(app.core, files_dir=tmp_path / "files", output=io.StringIO())
+    adapter = ConsoleAdapter(app.hub, files_dir=tmp_path / "files", output=io.StringIO())
     app.add(adapter)
     return adapter
 

@@ -233,10 +233,10 @@ async def test_time_zone_of_a_chat(app: App, console: ConsoleAdapter) -> None:
     assert "America/Bogota" in text
     text = text_of(await console.ask("/zona santiago", user_id="ana"))
     assert "America/Santiago" in text
-    assert (await app.core.chat_info(console.message("", "ana").chat)).timezone == "America/Santiago"
+    assert (await app.services.chats.chat_info(console.message("", "ana").chat)).timezone == "America/Santiago"
     text = text_of(await console.ask("/zona America/Bogata", user_id="ana"))
     assert "¿Quisiste decir America/Bogota" in text
-    assert (await app.core.chat_info(console.message("", "ana").chat)).timezone == "America/Santiago"
+    assert (await app.services.chats.chat_info(console.message("", "ana").chat)).timezone == "America/Santiago"
 
 
 async def test_pledge_reminder_schedule(app: App, console: ConsoleAdapter, clock: FakeClock) -> None:

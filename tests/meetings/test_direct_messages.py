@@ -155,7 +155,7 @@ async def test_planned_messages_are_sent_after_a_restart(database_url: str, tmp_
     await first.start()
     try:
         await say(first, SEC, "hola")
-        console = ConsoleAdapter(first.core, files_dir=tmp_path)
+        console = ConsoleAdapter(first.hub, files_dir=tmp_path)
         first.add(console)
         await appoint(first, console)
         await first.sender.run_due()  # the fake platform is not running: it stays planned

@@ -28,7 +28,7 @@ async def get(port: int, path: str) -> tuple[int, str]:
 
 
 async def test_health_readiness_and_metrics_of_a_running_bot(app: App, tmp_path: Path) -> None:
-    console = ConsoleAdapter(app.core, files_dir=tmp_path / "files", output=io.StringIO())
+    console = ConsoleAdapter(app.hub, files_dir=tmp_path / "files", output=io.StringIO())
     app.add(console)
     app.leadership = SoleLeadership(None)
     port = free_port()
@@ -49,7 +49,7 @@ async def test_health_readiness_and_metrics_of_a_running_bot(app: App, tmp_path:
 
 
 async def test_metrics_of_the_outbox_and_the_adapters(app: App, clock: FakeClock, tmp_path: Path) -> None:
-    console = ConsoleAdapter(app.core, files_dir=tmp_path / "files", output=io.StringIO())
+    console = ConsoleAdapter(app.hub, files_dir=tmp_path / "files", output=io.StringIO())
     app.add(console)
     port = free_port()
     health = HealthServer(app, "127.0.0.1", port)

@@ -23,13 +23,13 @@ from tests.pledges.conftest import add_pledges, texts, to
 
 async def ana_pledges(app: App, titles: list[str]) -> None:
     """Ana, the contact of Red Ana (WT3), with these pledges on record."""
-    now = app.core.clock.now()
+    now = app.services.clock.now()
     await make_member(app, "console:ana", "Red Ana", ["WT3"], at=now)
     await add_pledges(app, "Red Ana", titles, at=now)
 
 
 async def test_a_contact_records_lists_and_withdraws_a_pledge(app: App, console: ConsoleAdapter) -> None:
-    await make_member(app, "console:ana", "Red Ana", ["WT3"], at=app.core.clock.now())
+    await make_member(app, "console:ana", "Red Ana", ["WT3"], at=app.services.clock.now())
     assert "título" in texts(await console.ask("/compromiso nuevo", user_id="ana"))
     await console.ask("Casas de acogida", user_id="ana")
     asked = texts(await console.ask("la trata de personas y el objetivo 2", user_id="ana"))
@@ -47,7 +47,7 @@ async def test_a_contact_records_lists_and_withdraws_a_pledge(app: App, console:
 
 
 async def test_objectives_by_words_only(app: App, console: ConsoleAdapter) -> None:
-    await make_member(app, "console:ana", "Red Ana", ["WT3"], at=app.core.clock.now())
+    await make_member(app, "console:ana", "Red Ana", ["WT3"], at=app.services.clock.now())
     await console.ask("/pledge new", user_id="ana")
     await console.ask("Safe shelters", user_id="ana")
     assert "recognise" in texts(await console.ask("xyzzy", user_id="ana"))

@@ -34,7 +34,7 @@ async def titles(app: App) -> list[str]:
 
 
 async def test_a_csv_sent_privately_by_an_admin(app: App, console: ConsoleAdapter, tmp_path: Path) -> None:
-    await make_member(app, "console:ana", "Red Ana", ["WT3"], at=app.core.clock.now())
+    await make_member(app, "console:ana", "Red Ana", ["WT3"], at=app.services.clock.now())
     path = tmp_path / "compromisos.csv"
     path.write_text(CSV, encoding="utf-8-sig")
     answer = texts(await console.ask(f":file {path}", user_id="admin"))
@@ -49,7 +49,7 @@ async def test_a_csv_sent_privately_by_an_admin(app: App, console: ConsoleAdapte
 
 
 async def test_an_xlsx_and_a_file_that_is_not_one(app: App, console: ConsoleAdapter, tmp_path: Path) -> None:
-    await make_member(app, "console:ana", "Red Ana", ["WT3"], at=app.core.clock.now())
+    await make_member(app, "console:ana", "Red Ana", ["WT3"], at=app.services.clock.now())
     book = Workbook()
     book.active.append(["Organisation", "Title", "Objectives"])
     book.active.append(["Red Ana", "Legal aid", 7])
@@ -71,7 +71,7 @@ async def test_the_command_line_import(tmp_path: Path) -> None:
     app = App(make_settings(url))
     await app.start()
     try:
-        await make_member(app, "console:ana", "Red Ana", ["WT3"], at=app.core.clock.now())
+        await make_member(app, "console:ana", "Red Ana", ["WT3"], at=app.services.clock.now())
     finally:
         await app.close()
     path = tmp_path / "pledges.csv"

@@ -59,7 +59,7 @@ async def test_registration_without_admins_does_not_claim_they_were_told(sqlite_
         app = App(make_settings(sqlite_url.replace(".sqlite3", f"{told}.sqlite3"), bot_admins=admins), clock=FakeClock())
         await app.start()
         try:
-            console = ConsoleAdapter(app.core, files_dir=tmp_path)
+            console = ConsoleAdapter(app.hub, files_dir=tmp_path)
             thanks = text_of(await run_wizard(console, "ana", ANSWERS_ES))
             assert ("avisé a las personas administradoras" in thanks) is told
             assert ("ni un administrador a quien avisar" in thanks) is not told

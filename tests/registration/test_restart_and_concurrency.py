@@ -23,7 +23,7 @@ from tests.registration.conftest import (
 async def test_a_restart_mid_wizard_continues_at_the_same_step(sqlite_url: str, tmp_path: Path) -> None:
     first = App(make_settings(sqlite_url), clock=FakeClock())
     await first.start()
-    console = ConsoleAdapter(first.core, files_dir=tmp_path)
+    console = ConsoleAdapter(first.hub, files_dir=tmp_path)
     await console.ask("/register", user_id="ana")
     for answer in ANSWERS_EN[:3]:
         await console.ask(answer, user_id="ana")
@@ -32,7 +32,7 @@ async def test_a_restart_mid_wizard_continues_at_the_same_step(sqlite_url: str, 
     second = App(make_settings(sqlite_url), clock=FakeClock())
     await second.start()
     try:
-        console = ConsoleAdapter(second.core, files_dir=tmp_path)
+        console = ConsoleAdapter(second.hub, files_dir=tmp_path)
         assert await step_of(second, "ana") == "tables"
         [contact] = await console.ask("2 4", user_id="ana")
         assert "Question 5 of 7" in text_of([contact]), "continues in the language the wizard started in"

@@ -13,7 +13,6 @@ import pytest
 
 from bot.adapters.telegram import TelegramAdapter
 from bot.app import App
-from handlers.core import Core
 from handlers.message import Address, Message, Reply, User
 from tests.conftest import FakeClock, make_settings
 from tests.fakes.telegram_api import FakeBot, FakeTelegram, make_group, make_user, parse_html
@@ -36,9 +35,14 @@ class RecordingHub:
         self.handled: list[Message] = []
         self.fail_on: Callable[[Message], bool] = lambda message: False
 
-    @property
-    def core(self) -> Core:
-        return self.app.core
+    def menu(self, language: str) -> list[tuple[str, str]]:
+        return self.app.hub.menu(language)
+
+    def is_command(self, name: str, *, or_close: bool = False) -> bool:
+        return self.app.hub.is_command(name, or_close=or_close)
+
+    async def chat_language(self, address: Address) -> str | None:
+        return await self.app.hub.chat_language(address)
 
     async def dispatch(self, message: Message) -> None:
         try:

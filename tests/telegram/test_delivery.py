@@ -190,7 +190,7 @@ async def test_continue_in_private_from_a_group(telegram: Telegram) -> None:
     invite = Reply("Te escribo en privado.", to=GROUP_ADDRESS, private_start="register")
 
     await telegram.app.deliver(invite)
-    await telegram.app.core.update_chat(GROUP_ADDRESS, language="en")
+    await telegram.app.services.chats.update_chat(GROUP_ADDRESS, language="en")
     await telegram.app.deliver(invite)
     await telegram.app.deliver(Reply("Aquí.", to=to(ANA), private_start="register"))
 

@@ -24,7 +24,7 @@ def button(message: dict, label: str) -> str:
 
 
 async def member(app: App) -> None:
-    await make_member(app, f"telegram:{ANA['id']}", "Red Ana", ["WT3"], at=app.core.clock.now())
+    await make_member(app, f"telegram:{ANA['id']}", "Red Ana", ["WT3"], at=app.services.clock.now())
     await make_secretary(app, f"telegram:{JOHN['id']}", "WT3")
 
 

@@ -19,7 +19,7 @@ from telegram.error import InvalidToken
 
 from bot.adapters.telegram import TelegramAdapter
 from bot.app import App
-from handlers.core import fold
+from handlers.knowledge import fold
 from handlers.i18n import _, use_locale
 from handlers.message import Address, Reply
 from tests.conftest import FakeClock, make_settings
@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 async def test_command_menus_per_language_and_scope(telegram: Telegram) -> None:
-    commands = [c for c in telegram.app.core.commands.commands if not c.privileged]
+    commands = [c for c in telegram.app.services.commands.commands if not c.privileged]
     bot = telegram.bot
 
     for language in ("es", "en", "pt", "fr", ""):
@@ -57,7 +57,7 @@ async def test_command_menus_per_language_and_scope(telegram: Telegram) -> None:
 
 
 async def test_privileged_commands_stay_out_of_the_menus(telegram: Telegram) -> None:
-    privileged = {fold(c.name(lang)) for c in telegram.app.core.commands.commands if c.privileged for lang in c.names}
+    privileged = {fold(c.name(lang)) for c in telegram.app.services.commands.commands if c.privileged for lang in c.names}
     listed = {c["command"] for key in telegram.bot.commands for c in telegram.bot.commands[key]}
 
     assert not privileged & listed
@@ -139,7 +139,7 @@ async def test_waits_for_an_unreachable_bot_api_server(
     adapter = TelegramAdapter(app.settings, retry_delay=0.05)
     app.add(adapter)
     fake = FakeTelegram(port=port, bots={TOKEN: BOT_USERNAME})
-    task = asyncio.create_task(adapter.run(app))
+    task = asyncio.create_task(adapter.run(app.hub))
     try:
         with caplog.at_level(logging.WARNING, logger="bot.adapters.telegram"):
             async with asyncio.timeout(10):
@@ -166,6 +166,6 @@ async def test_a_revoked_token_stops_the_adapter(sqlite_url: str, clock: FakeClo
         await app.start()
         try:
             with pytest.raises(InvalidToken):
-                await asyncio.wait_for(TelegramAdapter(app.settings).run(app), timeout=10)
+                await asyncio.wait_for(TelegramAdapter(app.settings).run(app.hub), timeout=10)
         finally:
             await app.close()
