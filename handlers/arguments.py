@@ -130,6 +130,8 @@ class Text(Argument):
     stop: Callable[[str], bool] | None = None
     max_length: int | None = None
     too_long: Explain = N_("That is too long: at most {limit} characters, please.")
+    unclosed: Explain | None = None
+    """Said when a quotation mark is not closed; without it such a quote is taken as text."""
 
     def take(self, ctx: Ctx, tokens: Sequence[Token], typed: str, last: bool) -> tuple[Any, list[Token]]:
         if self.raw:
@@ -139,7 +141,8 @@ class Text(Argument):
             stop = self.stop or (lambda word: False)
             left = [t for t in tokens if stop(t.text)]
             mine = [t for t in tokens if not stop(t.text)]
-            _require_closed(mine)
+            if self.unclosed is not None and any(t.unclosed for t in mine):
+                raise ParseError(explain(ctx, self.unclosed))
             text = " ".join(t.text for t in mine).strip()
         if self.max_length is not None and len(text) > self.max_length:
             raise ParseError(explain(ctx, self.too_long, limit=self.max_length, length=len(text)))
@@ -195,6 +198,9 @@ class TableRef(Argument):
     name: str = "table"
     label: str = N_("table")
     greedy: bool = True
+
+    def accepts(self, token: str) -> bool:
+        return parse_table_code(token) is not None
 
     def convert(self, ctx: Ctx, text: str) -> str:
         return read_table(text)
@@ -468,17 +474,10 @@ def parse(ctx: Ctx, arguments: Sequence[Argument], typed: str) -> dict[str, Any]
                 raise ParseError(argument.absent(ctx))
             values[argument.name] = argument.default
             continue
-        if not isinstance(argument, Text):
-            _require_closed(rest[:1])
         values[argument.name], rest = argument.take(ctx, rest, typed, last)
     if rest:
         raise ParseError(_("I did not expect “{text}” there.").format(text=" ".join(t.text for t in rest)[:40]))
     return values
-
-
-def _require_closed(tokens: Sequence[Token]) -> None:
-    if any(t.unclosed for t in tokens):
-        raise ParseError(_("A quotation mark is not closed. Put the title between quotes: \"Quarterly meeting\"."))
 
 
 def usage_of(arguments: Sequence[Argument]) -> str:

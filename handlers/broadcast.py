@@ -44,6 +44,9 @@ class Target(TableRef):
     label: str = N_("table or all")
     greedy: bool = False
 
+    def accepts(self, token: str) -> bool:
+        return accepted_words("broadcast").get(fold(token)) == ALL or super().accepts(token)
+
     def convert(self, ctx: Context, text: str) -> str:
         return ALL if accepted_words("broadcast").get(fold(text)) == ALL else read_table(text)
 

@@ -129,6 +129,12 @@ class WorkingTables(Argument):
     greedy: bool = True
     default: Any = ()
 
+    def accepts(self, token: str) -> bool:
+        try:
+            return bool(parse_working_tables(token))
+        except UserError:
+            return False
+
     def convert(self, ctx: Context, text: str) -> list[str]:
         return parse_working_tables(text)
 

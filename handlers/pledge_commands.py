@@ -285,6 +285,14 @@ class Scope(Argument):
     name: str = "scope"
     label: str = N_("table or all")
 
+    def accepts(self, token: str) -> bool:
+        if accepted_words("pledges").get(fold(token)) == ALL:
+            return True
+        try:
+            return bool(parse_working_tables(token))
+        except UserError:
+            return False
+
     def convert(self, ctx: Context, text: str) -> str | tuple[str, ...]:
         return ALL if accepted_words("pledges").get(fold(text)) == ALL else tuple(parse_working_tables(text))
 

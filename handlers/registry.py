@@ -131,12 +131,12 @@ class Command(Action):
         Without a sub-command word (and no handler of its own) the command shows its help."""
         typed = ctx.args
         if self.subcommands:
-            first, _sep, rest = typed.strip().partition(" ")
-            found = self.subcommand(first) if first else None
+            words = typed.split(maxsplit=1)
+            found = self.subcommand(words[0]) if words else None
             if found is not None:
                 if self.guard is not None:
                     await self.guard(ctx)
-                return await found.call(ctx, rest.strip(), usage_line(self, found))
+                return await found.call(ctx, words[1] if len(words) > 1 else "", usage_line(self, found))
             if self.handler is None:
                 if self.guard is not None:
                     await self.guard(ctx)

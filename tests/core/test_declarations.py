@@ -14,13 +14,15 @@ from bot.adapters.console import ConsoleAdapter
 from bot.app import App, registries
 from bot.hub import CoreHub
 from handlers import basics
-from handlers.arguments import Flag, Number, Option, Page, TableRef
+from handlers.arguments import Durations, Flag, Number, Option, Page, TableRef, Text, parse
 from handlers.context import Context
+from handlers.errors import UserError
 from handlers.core import Core
 from handlers.i18n import LANGUAGES, N_, _, use_locale
 from handlers.markup import esc, plain
 from handlers.message import Reply
 from handlers.registry import CommandTable, Registry, usage_line
+from handlers.roles import Person
 from handlers.services import Services
 from handlers.vocabulary import shown_word
 from tests.meetings.conftest import text_of
@@ -123,3 +125,27 @@ async def test_a_commands_own_help_lists_its_sub_commands_in_the_chats_language(
     french = text_of(await console.ask("/aide reunion", user_id="admin"))
     assert "/reunion ajouter <table> <date> <heure> [fuseau]" in french
     assert "no conozco" in plain(text_of(await console.ask("/ayuda nada"))).lower()
+
+
+# the parser on its own -------------------------------------------------------------
+
+
+def test_flags_and_options_anywhere_quoted_words_and_raw_text() -> None:
+    declaration = (
+        TableRef(greedy=False), Text(name="title", optional=True),
+        Flag(name="quarterly", group="meeting"), Option(name="remind", group="meeting", value=Durations()),
+    )  # fmt: skip
+    with use_locale("es"):
+        values = parse(None, declaration, "--trimestral WT2 “Reunión de mesa” --recordar=3d 2h")
+        assert values == {"table": "WT2", "title": "Reunión de mesa", "quarterly": True, "remind": [259200, 7200]}
+        assert parse(None, declaration, "mesa2")["remind"] is None
+        raw = (TableRef(greedy=False), Text(name="text", raw=True))
+        assert parse(None, raw, 'WT2 Línea "uno"\n  línea dos')["text"] == 'Línea "uno"\n  línea dos'
+        with pytest.raises(UserError, match="--semanal"):
+            parse(None, declaration, "WT2 --semanal")
+
+
+def test_an_argument_taken_from_anywhere() -> None:
+    declaration = (TableRef(greedy=False), Person())
+    assert parse(None, declaration, "console:sec mesa2") == {"table": "WT2", "person": "console:sec"}
+    assert parse(None, declaration, "WT2 @ana") == {"table": "WT2", "person": "@ana"}
