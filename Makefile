@@ -1,4 +1,5 @@
-# gcmbot: `make run` starts the bot, `make test` runs the whole suite, `make bench` the benchmarks.
+# gcmbot: `make run` starts the bot, `make test` runs the whole suite, `make check` the fast part of it,
+# `make bench` the benchmarks.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,7 +8,7 @@ DOMAIN := gcmbot
 LOCALES := locales
 SOURCES := bot handlers storage
 
-.PHONY: run test fuzz bench install install-test catalogs extract synapse clean
+.PHONY: run test check fuzz bench install install-test catalogs extract synapse clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +50,14 @@ run: install
 
 test: install-test
 	$(BIN)/python -m pytest -q
+
+## the fast loop while developing: everything not marked slow (no Synapse, no extra processes,
+## no wheel), on CHECK_WORKERS processes (pytest-xdist), with a smaller fuzz (CHECK_FUZZ_EXAMPLES
+## messages per database)
+CHECK_WORKERS ?= auto
+CHECK_FUZZ_EXAMPLES ?= 200
+check: install-test
+	FUZZ_EXAMPLES=$(CHECK_FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -m "not slow" -n $(CHECK_WORKERS)
 
 ## the property-based test of the core at full size: FUZZ_EXAMPLES messages on each database (25,000 in all)
 FUZZ_EXAMPLES ?= 12500

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from handlers.dates import format_meeting_when
 from handlers.i18n import _
 from handlers.markup import bold, esc, link
-from storage.meetings import Meeting, upcoming
+from storage import readcache
+from storage.db import Database
+from storage.meetings import Meeting
 
 TABLE_AGENDA = 3
 """How many of a table's next meetings its card shows."""
@@ -37,9 +37,9 @@ def meetings_list(meetings: list[Meeting], zone: str, *, with_id: bool = False) 
     return "\n\n".join("\n".join(meeting_lines(m, zone, with_id=with_id)) for m in meetings)
 
 
-async def table_agenda(session: AsyncSession, table: str, now: datetime, zone: str) -> str:
-    """The table's next scheduled meetings (markup), or "" when none is planned."""
-    found = await upcoming(session, now, [table], limit=TABLE_AGENDA)
+async def table_agenda(db: Database, table: str, now: datetime, zone: str) -> str:
+    """The table's next scheduled meetings (markup), or "" when none is planned (a cached read)."""
+    found = await readcache.upcoming(db, now, [table], limit=TABLE_AGENDA)
     if not found:
         return ""
     return bold(_("Next meetings")) + "\n" + meetings_list(found, zone)

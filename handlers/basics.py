@@ -20,7 +20,7 @@ from handlers.markup import bold, esc
 from handlers.message import Answer, Button, Reply
 from handlers.registry import Registry, command_help, summary_line
 from handlers.understanding import Understanding, understand
-from storage import organisations
+from storage import organisations, readcache
 
 registry = Registry()
 
@@ -157,7 +157,9 @@ async def help_command(ctx: Context, command: str | None = None) -> Reply:
 
 
 async def _privileged(ctx: Context) -> bool:
-    return ctx.is_admin() or bool(await ctx.secretary_tables())
+    """Whether to list the secretaries' commands: display only, so the roles may come from the
+    read cache (each of those commands checks the privilege afresh)."""
+    return ctx.is_admin() or bool(await readcache.secretary_tables(ctx.db, ctx.user))
 
 
 @registry.command(
@@ -216,8 +218,7 @@ async def table(ctx: Context, table: str | None) -> Reply:
         return table_card(ctx, load_knowledge().tables[table])
     if table is None:
         return tables_reply(ctx)
-    async with ctx.db.transaction() as session:
-        agenda = await table_agenda(session, table, ctx.clock.now(), ctx.timezone)
+    agenda = await table_agenda(ctx.db, table, ctx.clock.now(), ctx.timezone)
     return table_card(ctx, load_knowledge().tables[table], agenda)
 
 

@@ -18,6 +18,7 @@ from typing import Any, TypeAlias
 
 from handlers.i18n import fallback_chain
 from handlers.languages import base_code
+from handlers.nlu.text import TableReader, load_lexicon, tokens
 
 __all__ = [
     "DATA_PATH",
@@ -32,6 +33,7 @@ __all__ = [
     "lang_key",
     "load_knowledge",
     "parse_table_code",
+    "table_keywords",
 ]
 
 DATA_PATH = Path(__file__).parent / "data" / "knowledge.toml"
@@ -271,39 +273,27 @@ def load_knowledge() -> Knowledge:
     return read_knowledge(DATA_PATH, COMMITMENTS_PATH, tuple(sorted(DATA_PATH.parent.glob("knowledge_*.toml"))))
 
 
-_NUMBER_WORDS = {
-    "1": "1", "one": "1", "uno": "1", "una": "1", "first": "1", "primera": "1", "primer": "1", "i": "1",
-    "2": "2", "two": "2", "dos": "2", "second": "2", "segunda": "2", "ii": "2",
-    "3": "3", "three": "3", "tres": "3", "third": "3", "tercera": "3", "iii": "3",
-    "4": "4", "four": "4", "cuatro": "4", "fourth": "4", "cuarta": "4", "iv": "4",
-}  # fmt: skip
-_TABLE_WORD = (
-    r"(?:working\s+tables?|round\s+tables?|mesas?\s+de\s+trabajo|mesas?|tables?|tablas?|"
-    r"grupos?\s+de\s+trabajo|wt|mt|rt|mdt|gt)"
-)
-_NUMBER_TOKEN = r"(?:[1-4]|one|two|three|four|uno|una|dos|tres|cuatro|iv|iii|ii|i)"
-_ORDINAL = r"(?:first|second|third|fourth|primera|primer|segunda|tercera|cuarta)"
-_TABLE_PATTERNS: tuple[tuple[re.Pattern[str], str | None], ...] = (
-    (re.compile(rf"\b{_TABLE_WORD}\s*(?:n[or]?\.?\s*|num(?:ero)?\.?\s*|number\s*|#\s*|-\s*)?"
-                rf"({_NUMBER_TOKEN})\b"), None),
-    (re.compile(rf"\b({_ORDINAL})\s+{_TABLE_WORD}\b"), None),
-    (re.compile(r"\b(?:liaison|enlace|lt|coordination\s+table|mesa\s+de\s+coordinacion)\b"), "LT"),
-    (re.compile(r"\b(?:tt|tecnica|technical)\b"), "TT"),
-)  # fmt: skip
+def table_keywords(knowledge: Knowledge) -> list[tuple[str, str]]:
+    """(name, code) of every keyword naming a table ("mesa de datos", "liaison table")."""
+    return [(name, code) for code, t in knowledge.tables.items() for names in t.keyword_lists.values() for name in names]
+
+
+@cache
+def _table_reader() -> TableReader:
+    return TableReader(load_lexicon(), table_keywords(load_knowledge()))
 
 
 def parse_table_code(text: str) -> str | None:
-    """Read a table reference typed by a member, e.g. as a command argument.
+    """Read a table reference typed by a member, e.g. as a command argument, with the same
+    reader as free text (``handlers.nlu.text.TableReader``, its words in the lexicons).
 
-    Accepts "2", "WT2", "wt 2", "MT2", "mesa 2", "table two", "Mesa de Trabajo 2",
-    "LT", "enlace", "liaison", "TT", "técnica", "technical" (any case, with or without
-    accents) and returns "WT1".."WT4", "LT", "TT", or None when nothing matches.
+    Accepts "2", "WT2", "wt 2", "MT2", "mesa 2", "table two", "Mesa de Trabajo 4", "segunda
+    mesa", "mesa II", "LT", "enlace", "liaison", "TT", "técnica", "technical" (any case, with or
+    without accents) and returns "WT1".."WT4", "LT", "TT", or None when nothing matches.
     """
-    folded = fold(text).strip()
-    if folded in {"1", "2", "3", "4"}:
-        return "WT" + folded
-    for pattern, code in _TABLE_PATTERNS:
-        match = pattern.search(folded)
-        if match:
-            return code or "WT" + _NUMBER_WORDS[match.group(1)]
-    return None
+    reader = _table_reader()
+    words = tokens(text, reader.lexicon)
+    if len(words) == 1 and words[0] in {"1", "2", "3", "4"}:  # an argument that can only be a table
+        return "WT" + words[0]
+    found = reader.find(words)
+    return found[0][0] if found else None

@@ -1,86 +1,48 @@
-"""Offline understanding of members' free-text messages (Spanish or English).
+"""Offline understanding of members' free-text messages, in every language of the lexicons.
 
-``understand(text)`` decides what a member wants (an objective, a table, how to register,
-the meeting calendar, help, or nothing we know) and which GCM objectives and tables the
-message is about.  The engine is generic; what it knows is data:
-
-- ``handlers/data/nlu/lexicon/<lang>.toml``: stopwords, shorthand, slang, negation and
-  contrast words, the words for "objective" and "table" and the number words;
-- ``handlers/data/nlu/examples/<lang>/*.txt``: example messages per objective, table and
-  intent, and ``handlers/data/nlu/intents.toml`` for what each intent example file means;
-- ``handlers/data/knowledge.toml``: titles, summaries and keywords of objectives and tables.
-
-Steps: the text is folded and tokenised (``handlers.nlu.text``); objectives and tables
-named by number ("objetivo 10 y 13", "mesa 2") or by a table's name are read directly;
-the parts of the message the member excludes ("remesas, no inversión") are set aside; the
-rest is scored against every example sentence by a BM25 index whose nearest sentences vote
-for their labels (``handlers.nlu.model``).  A topic named after a table ("¿qué hace la mesa
-3 con las remesas?") is an objective question.  When the two best labels are close the
-answer is not confident and carries the runner-up labels as ``alternatives``, so that the
-bot can ask which one the member means.
+``understand(text)`` says what a member wants (an objective, a table, registering, meetings,
+help, or nothing we know) and which objectives and tables the message is about.  The engine is
+generic; what it knows is data (``handlers/data/nlu/``: lexicons, examples, ``intents.toml``;
+``handlers/data/knowledge.toml``).  Objectives and tables named by number or name are read
+directly ("objetivo 10 y 13", "mesa 2", "mesa de enlace"); otherwise the part the member asks
+(after context and greetings), less what they exclude ("remesas, no inversión"), is scored by
+the nearest examples (``handlers.nlu.model``).  When the two best labels are close the answer
+is not confident and names the runners-up, for the bot to ask which one is meant.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from handlers.knowledge import Knowledge, load_knowledge
-from handlers.nlu.text import NLU_DATA, PUNCTUATION, Phrase, content_words, find_phrase, load_lexicon, tokens
-
-if TYPE_CHECKING:
-    from handlers.nlu.model import Document
+from handlers.knowledge import Knowledge, load_knowledge, table_keywords
+from handlers.nlu.text import (
+    NLU_DATA, PUNCTUATION, TableReader, content_words, find_phrase, load_lexicon, numbers_after, phrase_at,
+    references, tokens,
+)  # fmt: skip
 
 __all__ = ["INTENTS", "Understanding", "detect_language", "number_list", "understand"]
 
 INTENTS = ("objective", "table", "register", "meetings", "help", "unknown")
 
-#: Only the beginning of a message is read: questions are short, pasted documents are not.
-MAX_CHARS = 1200
-MAX_WORDS = 160
-#: Below this vote the best label is noise (a single common word): the message is unknown.
-MIN_VOTE = 2.5
-#: Below this share of its words explained by the nearest examples, a message is off-topic.
-MIN_COVERAGE = 0.2
-#: The runner-up must stay under this share of the winner's vote for a confident answer.
-CONFIDENT_RATIO = 0.6
-#: Around a named table, meeting or joining words must beat the table's own words by this factor.
-TABLE_INTENT_MARGIN = 1.25
-#: A topic after a named table must reach this vote to make the question an objective one.
-TOPIC_AFTER_TABLE = 6.0
-#: The best three objectives together reaching this share of a winning table make it a topic question.
-OWN_TOPIC_RATIO = 1.0
-#: A closing question must reach this vote for one objective to decide alone ("¿qué objetivo
-#: cubre las remesas?" is far above it, "who looks at that?" far below).
-QUESTION_TOPIC_VOTE = 40.0
-#: A clause longer than this (content words) is not a greeting.
-GREETING_WORDS = 5
-#: How many content words must follow an opening greeting for them to be the message.
-AFTER_GREETING_WORDS = 3
-#: How sure the language guess must be: how far (sum of per-word log-odds, each language
-#: against all the others) the best language must lead the runner-up.
-LANGUAGE_MARGIN = 1.5
+MAX_CHARS, MAX_WORDS = 1200, 160  # only the beginning of a message is read: pasted documents are not questions
+MIN_VOTE = 2.5  # below this vote the best label is noise (a single common word): unknown
+MIN_COVERAGE = 0.2  # below this share of its words explained by the nearest examples: off-topic
+CONFIDENT_RATIO = 0.6  # the runner-up must stay under this share of the winner's vote to be sure
+TABLE_INTENT_MARGIN = 1.25  # around a named table, meeting or joining words must beat the table's words by this
+TOPIC_AFTER_TABLE = 30.0  # the vote a topic after a numbered table needs (clear of the table's words) to be asked
+AFTER_GREETING_WORDS = 3  # content words that must follow a greeting (or context) for them to be the question
+LANGUAGE_MARGIN = 1.5  # how far (summed per-word log-odds) the best language must lead the runner-up
 
 
 @dataclass(frozen=True)
 class Understanding:
-    """What a member's message is about.
-
-    ``intent`` is one of :data:`INTENTS`.  ``objectives`` lists up to 3 objective numbers,
-    best first; ``tables`` lists table codes ("WT1".."WT4", "LT", "TT"), best first (for an
-    objective question the table of the best objective first).  An "objective" or "table"
-    intent with nothing listed asks for the whole list.  ``confident`` is False when the
-    bot should say it is unsure; ``alternatives`` then names the runner-up labels
-    ("objective:10", "table:WT2", or an intent name such as "help" or "unknown").
-    ``answer`` says which reply of the intent is meant ("greeting", "about_gcm", "count",
-    "list"; "numbers" when objectives were named by number, so all of them are answered).
-    ``language`` is "es"/"en" when the text's language is clear, else None.
-    """
+    """``intent`` (one of :data:`INTENTS`), up to 3 ``objectives`` and table codes best first (the best
+    objective's table first; none listed asks for the list), ``alternatives`` when not ``confident``
+    ("objective:10", "help"), and which reply ``answer`` means ("greeting", "count", "numbers"...)."""
 
     intent: str
     objectives: tuple[int, ...] = ()
@@ -91,328 +53,178 @@ class Understanding:
     alternatives: tuple[str, ...] = ()
 
 
-_GLUED_NUMBER = re.compile(r"^([a-z]{2,})(\d{1,2})$")  # "wt2", "objetivo10"
-
-
 class Engine:
     """The lexicon, the model and the knowledge, built once per process."""
 
     def __init__(self, data: Path = NLU_DATA, knowledge: Knowledge | None = None) -> None:
-        """``data`` holds ``lexicon/``, ``examples/`` and ``intents.toml`` (the packaged ones by
-        default; a test passes another directory to add a language without code)."""
-        # numpy and bm25s (about 20 MiB) are loaded with the first message to understand,
-        # not when the bot starts: a bot nobody writes to stays small
+        """``data`` holds ``lexicon/``, ``examples/`` and ``intents.toml`` (a test adds a language there)."""
+        # numpy and bm25s (about 20 MiB) are loaded with the first message, not when the bot starts
         from handlers.nlu.model import Model, example_documents, knowledge_documents, load_intents
 
-        self.lexicon = load_lexicon(data / "lexicon")
+        self.lexicon = lex = load_lexicon(data / "lexicon")
         self.knowledge = knowledge or load_knowledge()
         self.intents = load_intents(data / "intents.toml")
-        examples = example_documents(data / "examples")
-        knowledge_docs = knowledge_documents(self.knowledge)
-        self.model = Model(examples + knowledge_docs, self.lexicon)
-        self.table_names = {
-            tuple(tokens(name, self.lexicon)): code
-            for code, table in self.knowledge.tables.items()
-            for keywords in table.keyword_lists.values()
-            for name in keywords
-        }
-        self.word_language = self._language_evidence(examples + knowledge_docs)
-
-    def _language_evidence(self, examples: list[Document]) -> dict[str, tuple[float, ...]]:
-        """Per word, the log-odds of each language (in ``self.languages`` order), from the
-        example files, the knowledge texts and the stopwords."""
+        documents = example_documents(data / "examples") + knowledge_documents(self.knowledge)
+        self.model = Model(documents, lex)
+        self.tables = TableReader(lex, table_keywords(self.knowledge))
+        # per word, the log-odds of each language against the others, from the documents and stopwords
         counts: dict[str, Counter[str]] = defaultdict(Counter)
-        for doc in examples:
-            counts[doc.lang].update(set(tokens(doc.text, self.lexicon, canonical=False)))
-        for lang, words in self.lexicon.function_words.items():
+        for doc in documents:
+            counts[doc.lang].update(set(tokens(doc.text, lex, canonical=False)))
+        for lang, words in lex.function_words.items():
             counts[lang].update(dict.fromkeys(words, 3))
         self.languages = tuple(counts)
-        vocabulary = {w for c in counts.values() for w in c if w.isalpha()}
-        return {
-            w: tuple(
-                math.log((counts[lang][w] + 0.5) / (sum(c[w] for c in counts.values()) - counts[lang][w] + 0.5))
-                for lang in self.languages
-            )
-            for w in vocabulary
+        total = sum(counts.values(), Counter())
+        self.word_language = {
+            w: tuple(math.log((counts[lang][w] + 0.5) / (n - counts[lang][w] + 0.5)) for lang in self.languages)
+            for w, n in total.items()
+            if w.isalpha()
         }
-
-    # reading the message -------------------------------------------------------------
 
     def language(self, words: list[str]) -> str | None:
         totals: Counter[str] = Counter()
         for word in words:
             for lang, odds in zip(self.languages, self.word_language.get(word, ())):
                 totals[lang] += max(-3.0, min(3.0, odds))
-        ranked = totals.most_common(2)
-        if not ranked:
-            return None
-        (lang, best), runner_up = ranked[0], (ranked[1][1] if len(ranked) > 1 else -LANGUAGE_MARGIN)
-        return lang if best - runner_up >= LANGUAGE_MARGIN else None
-
-    def numbers_after(self, words: list[str], start: int) -> tuple[list[int], int]:
-        """Numbers listed from ``words[start]`` on ("10 13", "10 y 13", "twenty two"), and where they end."""
-        numbers: list[int] = []
-        i, glued = start, False
-        while i < len(words):
-            word = words[i]
-            value = int(word) if word.isascii() and word.isdigit() and len(word) <= 3 else self.lexicon.numbers.get(word)
-            if value is not None:
-                if glued and numbers[-1] % 10 == 0 and numbers[-1] >= 20 and value < 10:
-                    numbers[-1] += value  # "twenty two"
-                else:
-                    numbers.append(value)
-                i, glued = i + 1, not word.isdigit()
-            elif numbers and (word in self.lexicon.joiners or word == ",") and i + 1 < len(words):
-                i, glued = i + 1, False
-            else:
-                break
-        return numbers, i
-
-    def references(self, words: list[str], phrases: tuple[Phrase, ...]) -> tuple[list[int], list[tuple[int, int]]]:
-        """Numbers written after one of the phrases ("objetivo 10 y 13"), and the spans they fill."""
-        found: list[int] = []
-        spans: list[tuple[int, int]] = []
-        position = 0
-        while (match := find_phrase(words, phrases, position)) is not None:
-            after = match[1]
-            while after < len(words) and (words[after] in self.lexicon.number_words or words[after] == "."):
-                after += 1
-            numbers, stop = self.numbers_after(words, after)
-            found += [n for n in numbers if n not in found]
-            if numbers:
-                spans.append((match[0], stop))
-            position = match[1]
-        return found, spans
-
-    def named_tables(self, words: list[str]) -> tuple[list[str], list[tuple[int, int]]]:
-        found: list[str] = []
-        spans: list[tuple[int, int]] = []
-        for phrase, code in self.table_names.items():
-            match = find_phrase(words, (phrase,))
-            if match:
-                found += [code] if code not in found else []
-                spans.append(match)
-        return found, spans
+        ranked = totals.most_common(2) + [("", -LANGUAGE_MARGIN)]
+        return ranked[0][0] if totals and ranked[0][1] - ranked[1][1] >= LANGUAGE_MARGIN else None
 
     def excluded(self, words: list[str]) -> list[bool]:
-        """Which words belong to a part the member excludes ("not X", "X rather than Y")."""
-        lex = self.lexicon
-        marks = [False] * len(words)
-
-        def clause_end(i: int) -> int:
-            while i < len(words) and words[i] not in PUNCTUATION and not _starts(words, i, lex.contrast):
-                i += 1
-            return i
-
+        """Which words the member excludes: from an excluding phrase to the end of its clause or a contrast
+        word ("remesas, no la inversión"), and a negated part before a contrast word ("no X sino Y")."""
+        lex, marks = self.lexicon, [False] * len(words)
         position = 0
         while (match := find_phrase(words, lex.excluding, position)) is not None:
-            end = clause_end(match[1])
+            end = match[1]
+            while end < len(words) and words[end] not in PUNCTUATION and not phrase_at(words, end, lex.contrast):
+                end += 1
             if content_words(words[match[1] : end], lex):
                 marks[match[0] : end] = [True] * (end - match[0])
             position = max(end, match[1])
-        for i in range(len(words)):
-            if _starts(words, i, lex.contrast):
-                j = i - 2 if i > 0 and words[i - 1] in PUNCTUATION else i - 1  # "not X, I mean Y"
-                while j >= 0 and words[j] not in PUNCTUATION and words[j] not in lex.negators:
-                    j -= 1
-                if j >= 0 and words[j] in lex.negators:
-                    marks[j:i] = [True] * (i - j)
+        for i in (i for i in range(1, len(words)) if phrase_at(words, i, lex.contrast)):
+            stops = (j for j in range(i - 1, -1, -1) if words[j] in lex.negators or (words[j] in PUNCTUATION and j < i - 1))
+            if (j := next(stops, -1)) >= 0 and words[j] in lex.negators:  # "not X, I mean Y"
+                marks[j:i] = [True] * (i - j)
         return marks
 
     def votes(self, words: list[str]) -> tuple[dict[str, float], float]:
-        """Label votes and coverage of the words the member wants.
-
-        Only the words outside excluded parts vote; the label the excluded part points to
-        is dropped from the runners-up, unless the rest points to it too (then the member
-        was adding detail to one topic: "sent back with nothing, no job, no house")."""
+        """Label votes and coverage of the words the member wants.  The label the excluded part
+        points to is dropped, unless the rest points to it too (then the member was adding detail
+        to one topic: "sent back with nothing, no job, no house")."""
         marks = self.excluded(words)
-        kept = [w for w, m in zip(words, marks) if not m]
-        votes, coverage = self.model.scores(kept)
+        votes, coverage = self.model.scores([w for w, m in zip(words, marks) if not m])
         if not votes:
             return self.model.scores(words)
-        excluded = [w for w, m in zip(words, marks) if m]
-        if excluded:
-            dropped = next(iter(self.model.scores(excluded)[0]), None)
-            if dropped != next(iter(votes)):
-                votes.pop(dropped, None)
+        excluded = self.model.scores([w for w, m in zip(words, marks) if m])[0] if any(marks) else {}
+        if (dropped := next(iter(excluded), None)) != next(iter(votes)):
+            votes.pop(dropped, None)
         return votes, coverage
 
     def intent_of(self, label: str) -> tuple[str, str | None]:
         kind = label.split(":")[0]
         return (kind, None) if kind in ("objective", "table") else self.intents.get(label, ("unknown", None))
 
-    # deciding --------------------------------------------------------------------------
+    def table_of(self, label: str) -> str:
+        kind, _sep, value = label.partition(":")
+        return self.knowledge.objectives[int(value)].table if kind == "objective" else value
+
+    def objective_answer(self, labels: list[str], sure: bool, language: str | None, others: tuple[str, ...] = ()) -> Understanding:
+        """The best three objectives among the labels, their tables in the same order."""
+        topics = [l for l in labels if l.startswith("objective:")][:3]
+        tables = tuple(dict.fromkeys(self.table_of(l) for l in topics))
+        return Understanding("objective", tuple(int(l.partition(":")[2]) for l in topics), tables, sure, language, None, others)
 
     def understand(self, text: str) -> Understanding:
-        words = _split_glued(tokens(text[:MAX_CHARS], self.lexicon))[:MAX_WORDS]
+        words = tokens(text[:MAX_CHARS], self.lexicon)[:MAX_WORDS]
         language = self.language(tokens(text[:MAX_CHARS], self.lexicon, canonical=False)[:MAX_WORDS])
-        if not content_words(words, self.lexicon):
-            return Understanding("unknown", language=language)
-        numbered, _spans = self.references(words, self.lexicon.objective_words)
+        numbered = [n for n, _a, _b in references(words, self.lexicon.objective_words, self.lexicon)]
+        if not content_words(words, self.lexicon):  # "y el 19?", "#8": a number alone is an objective's
+            numbered = [int(w) for w in words if w.isdigit() and int(w) in self.knowledge.objectives]
+            if not numbered:
+                return Understanding("unknown", language=language)
         if numbered:
-            valid = tuple(n for n in numbered if n in self.knowledge.objectives)[:3]
-            return Understanding("objective", valid, self.tables_of(valid), bool(valid), language, "numbers")
-        table_numbers, spans = self.references(words, self.lexicon.table_words)
-        named, named_spans = self.named_tables(words)
-        tables = list(dict.fromkeys([f"WT{n}" for n in table_numbers if 1 <= n <= 4] + named))
-        if tables:
-            return self.about_table(words, tables, spans, named_spans, language)
-        votes, coverage = self.votes(self.after_greeting(words))
+            valid = [f"objective:{n}" for n in dict.fromkeys(numbered) if n in self.knowledge.objectives]
+            return replace(self.objective_answer(valid, bool(valid), language), answer="numbers")
+        if tables := self.tables.find(words):
+            return self.about_table(words, tables, language)
+        votes, coverage = self.votes(self.asked_part(words))
         if not votes or next(iter(votes.values())) < MIN_VOTE or coverage < MIN_COVERAGE:
             return Understanding("unknown", language=language)
-        return self.from_votes(self.question_topic(words) or votes, language)
-
-    def question_topic(self, words: list[str]) -> dict[str, float] | None:
-        """Context, then a question that names its own topic ("we work on X. Which objective
-        covers Y?"): the votes of the question when it points clearly to one objective."""
-        if len(words) < 2 or words[-1] != "?":
-            return None
-        start = max((i + 1 for i, w in enumerate(words[:-1]) if w in PUNCTUATION), default=0)
-        if start == 0 or len(content_words(words[start:], self.lexicon)) < 2:
-            return None
-        votes = self.model.scores(words[start:])[0]
-        ranked = list(votes.items())
-        if not ranked or not ranked[0][0].startswith("objective:") or ranked[0][1] < QUESTION_TOPIC_VOTE:
-            return None
-        clear = len(ranked) < 2 or ranked[1][1] < CONFIDENT_RATIO * ranked[0][1]
-        return votes if clear else None
-
-    def after_greeting(self, words: list[str]) -> list[str]:
-        """A message that opens with a greeting and says more is about the more.
-
-        Clauses (up to a punctuation mark) are dropped from the start while they alone read
-        as a greeting and a few content words follow ("gracias, muy útil" stays thanks)."""
-        start = 0
-        while (end := _clause_end(words, start)) < len(words):
-            if len(content_words(words[start:end], self.lexicon)) > GREETING_WORDS:
-                break
-            clause = self.model.scores(words[start:end])[0]
-            if self.intent_of(next(iter(clause), "unknown"))[1] != "greeting":
-                break
-            if len(content_words(words[end:], self.lexicon)) < AFTER_GREETING_WORDS:
-                break
-            start = end
-        return words[start:]
-
-    def from_votes(self, votes: dict[str, float], language: str | None) -> Understanding:
-        labels = self.topic_before_table(votes, list(votes))
+        labels = list(votes)
+        if labels[0].startswith("table:") and self.knowledge.tables[self.table_of(labels[0])].objectives:  # "which table works on X"
+            topics = [l for l in labels if l.startswith("objective:")][:3]
+            if topics and sum(votes[l] for l in topics) >= votes[labels[0]]:
+                labels.insert(0, labels.pop(labels.index(topics[0])))
         intent, answer = self.intent_of(labels[0])
-        if answer == "itself":
-            return self.table_by_theme([l for l in labels if l.startswith(("objective:", "table:"))], language)
-        runner_up = votes[labels[1]] if len(labels) > 1 else 0.0
-        confident = runner_up < CONFIDENT_RATIO * votes[labels[0]]
+        confident = len(labels) < 2 or votes[labels[1]] < CONFIDENT_RATIO * votes[labels[0]]
         alternatives = () if confident else tuple(labels[1:3])
-        if answer == "list":
-            return Understanding(intent, (), (), confident, language, answer, alternatives)
-        if intent == "objective":
-            numbers = tuple(int(l.split(":")[1]) for l in labels if l.startswith("objective:"))[:3]
-            return Understanding("objective", numbers, self.tables_of(numbers), confident, language, None, alternatives)
-        if intent == "table":
-            codes = tuple(l.split(":")[1] for l in labels if l.startswith("table:"))[:3]
-            return Understanding("table", (), codes, confident, language, None, alternatives)
-        return Understanding(intent, (), (), confident, language, answer, alternatives)
+        themed = find_phrase(words, self.lexicon.themed_table) and not find_phrase(words, self.lexicon.which_table)
+        if answer == "itself" or (themed and intent in ("objective", "table")):  # "what does the table on data do?"
+            themed = [self.table_of(l) for l in labels if l.startswith(("objective:", "table:"))][:1]
+            return Understanding("table", (), tuple(themed), bool(themed), language, None if themed else "list")
+        if intent == "objective" and answer is None:
+            return self.objective_answer(labels, confident, language, alternatives)
+        codes = tuple(l.split(":")[1] for l in labels if l.startswith("table:"))[:3] if intent == "table" and answer is None else ()
+        return Understanding(intent, (), codes, confident, language, answer, alternatives)
 
-    def table_by_theme(self, themed: list[str], language: str | None) -> Understanding:
-        """"What does the table on data do?": the table named directly, or the best objective's."""
-        if not themed:
-            return Understanding("table", (), (), False, language, "list")
-        kind, _sep, value = themed[0].partition(":")
-        code = value if kind == "table" else self.knowledge.objectives[int(value)].table
-        return Understanding("table", (), (code,), True, language)
+    def asked_part(self, words: list[str]) -> list[str]:
+        """Where what the member asks begins: after context set aside ("somos una red..., pero hoy pregunto:
+        ¿qué objetivo cubre las remesas?") and after greetings ("hola, ¿qué objetivo trata la trata?")."""
+        lex = self.lexicon
+        negated = {i + 1 for i, w in enumerate(words) if w in lex.negators}  # "no me interesa X sino Y"
+        marks = [i + len(p) for i in range(len(words)) if (p := phrase_at(words, i, lex.asking)) and i not in negated]
+        if marks and content_words(words[marks[-1] :], lex):
+            words = words[marks[-1] :]
+        while True:
+            end = next((i + 1 for i, w in enumerate(words) if w in PUNCTUATION), len(words))
+            opening, rest = content_words(words[:end], lex), content_words(words[end:], lex)
+            if len(rest) < AFTER_GREETING_WORDS or not set(opening) <= lex.greetings:
+                return words
+            words = words[end:]
 
-    def topic_before_table(self, votes: dict[str, float], labels: list[str]) -> list[str]:
-        """A table that wins by a little over the objectives together is "which table works on X": X.
-
-        Every table example says "mesa"/"table", so the six table labels share those votes
-        among few labels while the 23 objectives split theirs; the objectives are compared
-        together (their best three) with the table."""
-        if not labels[0].startswith("table:"):
-            return labels
-        topics = [l for l in labels if l.startswith("objective:")][:3]
-        if topics and sum(votes[l] for l in topics) >= OWN_TOPIC_RATIO * votes[labels[0]]:
-            return [topics[0]] + [l for l in labels if l != topics[0]]
-        return labels
-
-    def about_table(
-        self,
-        words: list[str],
-        tables: list[str],
-        numbered: list[tuple[int, int]],
-        named_spans: list[tuple[int, int]],
-        language: str | None,
-    ) -> Understanding:
-        """A table named by number or name: its meetings, joining it, a topic asked after its
-        number ("¿qué hace la mesa 3 con las remesas?"), or the table itself (a name such as
-        "the table on data and evidence" goes on with words of its theme, not a new topic)."""
-        named = set().union(*(range(a, b) for a, b in numbered + named_spans))
+    def about_table(self, words: list[str], tables: list[tuple[str, int, int, bool]], language: str | None) -> Understanding:
+        """A table named by number or name: its meetings, joining it, a topic asked after its number
+        ("¿qué hace la mesa 3 con las remesas?"), or the table itself ("the table on data and evidence")."""
+        codes = tuple(dict.fromkeys(code for code, _a, _b, _n in tables))
+        named = {i for _c, a, b, _n in tables for i in range(a, b)}
         rest, _coverage = self.votes([w for i, w in enumerate(words) if i not in named])
         asked = next((l for l in rest if not l.startswith("objective:")), "unknown")
         intent, answer = self.intent_of(asked)
         table_vote = max((v for l, v in rest.items() if self.intent_of(l)[0] == "table"), default=0.0)
         if intent in ("meetings", "register") and rest[asked] >= TABLE_INTENT_MARGIN * table_vote:
-            return Understanding(intent, (), tuple(tables), True, language, answer)
-        topic, _coverage = self.model.scores(words[max(b for _a, b in numbered) :] if numbered else [])
-        best = next(iter(topic), "")
-        if best.startswith("objective:") and topic[best] >= TOPIC_AFTER_TABLE:
-            numbers = tuple(int(l.split(":")[1]) for l in topic if l.startswith("objective:"))[:3]
-            return Understanding("objective", numbers, self.tables_of(numbers), True, language)
-        return Understanding("table", (), tuple(tables), True, language)
-
-    def tables_of(self, numbers: tuple[int, ...]) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(self.knowledge.objectives[n].table for n in numbers))
-
-
-def _clause_end(words: list[str], start: int) -> int:
-    """The index just past the next punctuation mark after ``start`` (or the end)."""
-    for i in range(start, len(words)):
-        if words[i] in PUNCTUATION:
-            return i + 1
-    return len(words)
-
-
-def _starts(words: list[str], i: int, phrases: tuple[Phrase, ...]) -> bool:
-    return any(tuple(words[i : i + len(p)]) == p for p in phrases)
-
-
-def _split_glued(words: list[str]) -> list[str]:
-    out: list[str] = []
-    for word in words:
-        match = _GLUED_NUMBER.match(word)
-        out += list(match.groups()) if match else [word]
-    return out
+            return Understanding(intent, (), codes, True, language, answer)
+        topic, _coverage = self.model.scores(words[max((b for _c, _a, b, n in tables if n), default=len(words)) :])
+        best, frame = (max((v for l, v in topic.items() if l.startswith("objective:") == kind), default=0.0) for kind in (True, False))
+        if best >= max(TOPIC_AFTER_TABLE, frame / CONFIDENT_RATIO):
+            return self.objective_answer(list(topic), True, language)
+        return Understanding("table", (), codes, True, language)
 
 
 @cache
 def engine() -> Engine:
-    """The engine, built on first use (a fraction of a second)."""
+    """The engine, built on first use (well under a second)."""
     return Engine()
 
 
 def understand(text: str) -> Understanding:
     """What a member's message is about; never raises on odd input."""
-    if not isinstance(text, str):
-        return Understanding("unknown")
-    return _understood(text)
+    return _understood(text) if isinstance(text, str) else Understanding("unknown")
 
 
 @lru_cache(maxsize=4096)
 def _understood(text: str) -> Understanding:
-    """The engine is a pure function of the text: the same question asked again in a group (or
-    by the next member) is answered from memory, and the cache is bounded."""
+    """The same question asked again in a group (or by the next member) is answered from memory."""
     return engine().understand(text)
 
 
 def number_list(text: str) -> list[int] | None:
     """The numbers of a text that is only a list of numbers ("10 13", "10 y 13", "ten and 13"), else None."""
-    e = engine()
-    words = [w for w in tokens(text[:MAX_CHARS], e.lexicon) if w not in PUNCTUATION]
-    numbers, end = e.numbers_after(words, 0)
+    lexicon = engine().lexicon
+    words = [w for w in tokens(text[:MAX_CHARS], lexicon) if w not in PUNCTUATION]
+    numbers, end = numbers_after(words, 0, lexicon)
     return numbers if numbers and end == len(words) else None
 
 
 def detect_language(text: str) -> str | None:
-    """"es" or "en" when the text is clearly in one of them, else None (never raises)."""
-    if not isinstance(text, str):
-        return None
-    e = engine()
-    return e.language(tokens(text[:MAX_CHARS], e.lexicon, canonical=False)[:MAX_WORDS])
+    """The language code of the text when it is clear, else None (never raises)."""
+    return engine().language(tokens(text[:MAX_CHARS], engine().lexicon, False)[:MAX_WORDS]) if isinstance(text, str) else None

@@ -14,6 +14,8 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
+from storage.readcache import SHARED_TTL, WRITTEN, ReadCache, TrackedSession
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 PLANNED = "planned"
 """``session.info`` flag: this transaction planned something for the outbox."""
@@ -57,7 +59,9 @@ class Database:
         self.engine = create_async_engine(url, pool_pre_ping=not self.is_sqlite)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
-        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False, sync_session_class=TrackedSession)
+        self.reads = ReadCache(ttl=None if self.is_sqlite else SHARED_TTL)
+        """Display reads, made stale by this process's commits (and, with PostgreSQL, by time)."""
         self.on_planned: list[Callable[[], None]] = []
         """Called after a commit that planned something (:func:`mark_planned`): the outbox's wake-up."""
 
@@ -67,6 +71,7 @@ class Database:
         async with self._sessions() as session:
             async with session.begin():
                 yield session
+            self.reads.changed(session.info.pop(WRITTEN, ()))
             if session.info.pop(PLANNED, False):
                 for callback in self.on_planned:
                     callback()

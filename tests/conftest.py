@@ -1,10 +1,15 @@
 """Shared fixtures: a migrated database (SQLite, or PostgreSQL for storage tests) and the app
-with its console adapter, the harness most behaviour is tested through."""
+with its console adapter, the harness most behaviour is tested through.
+
+Migrations run once per session, into a template; each test gets a copy of it (a file copy for
+SQLite, ``CREATE DATABASE ... TEMPLATE`` for PostgreSQL), so the app's own ``migrate()`` at start
+finds the schema current. Tests of the migrations themselves take the ``fresh_*`` databases."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -16,8 +21,8 @@ import pytest
 from bot.adapters.console import ConsoleAdapter
 from bot.app import App
 from bot.config import Settings
+from storage.db import Database
 from tests.postgres_server import EmbeddedPostgres, PostgresServer, configured
-
 
 
 def pytest_report_header() -> str:
@@ -43,9 +48,40 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+def sqlite_file_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
+
+
+async def migrated(url: str) -> None:
+    db = Database(url)
+    try:
+        await db.migrate()
+    finally:
+        await db.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to the newest schema, once per session."""
+    path = tmp_path_factory.mktemp("template") / "gcmbot.sqlite3"
+    asyncio.run(migrated(sqlite_file_url(path)))
+    # the last connection closed checkpointed the write-ahead log: the file alone is the database
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'gcmbot.sqlite3'}"
+def fresh_sqlite_url(tmp_path: Path) -> str:
+    """An empty SQLite database (for tests of the migrations themselves)."""
+    return sqlite_file_url(tmp_path / "gcmbot.sqlite3")
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """A SQLite database of this test's own with the newest schema (a copy of the template)."""
+    path = tmp_path / "gcmbot.sqlite3"
+    shutil.copyfile(sqlite_template, path)
+    return sqlite_file_url(path)
 
 
 @pytest.fixture(scope="session")
@@ -62,32 +98,68 @@ def postgres_server() -> Iterator[PostgresServer]:
         embedded.stop()
 
 
-@pytest.fixture
-def postgres_url(postgres_server: PostgresServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A fresh PostgreSQL database for one test, dropped afterwards (with the server's own client
-    tools first on the PATH: pg_dump refuses a server newer than itself)."""
-    name = f"gcmbot_test_{uuid.uuid4().hex[:12]}"
-    if postgres_server.tools is not None:
-        monkeypatch.setenv("PATH", f"{postgres_server.tools}{os.pathsep}{os.environ['PATH']}")
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(postgres_server.admin_dsn())
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+async def admin(server: PostgresServer, sql: str) -> None:
+    conn = await asyncpg.connect(server.admin_dsn())
     try:
-        yield postgres_server.database_url(name)
+        await conn.execute(sql)
     finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server: PostgresServer) -> Iterator[str]:
+    """A PostgreSQL database migrated to the newest schema, once per session; nothing stays
+    connected to it, as ``CREATE DATABASE ... TEMPLATE`` requires."""
+    name = f"gcmbot_template_{uuid.uuid4().hex[:12]}"
+    asyncio.run(admin(postgres_server, f'CREATE DATABASE "{name}"'))
+    try:
+        asyncio.run(migrated(postgres_server.database_url(name)))
+        yield name
+    finally:
+        asyncio.run(admin(postgres_server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def postgres_database(
+    server: PostgresServer, monkeypatch: pytest.MonkeyPatch, template: str | None
+) -> Iterator[str]:
+    """A PostgreSQL database for one test (a copy of ``template``, or empty), dropped afterwards
+    (with the server's own client tools first on the PATH: pg_dump refuses a server newer than
+    itself)."""
+    name = f"gcmbot_test_{uuid.uuid4().hex[:12]}"
+    if server.tools is not None:
+        monkeypatch.setenv("PATH", f"{server.tools}{os.pathsep}{os.environ['PATH']}")
+    source = f' TEMPLATE "{template}"' if template else ""
+    asyncio.run(admin(server, f'CREATE DATABASE "{name}"{source}'))
+    try:
+        yield server.database_url(name)
+    finally:
+        asyncio.run(admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def postgres_url(
+    postgres_server: PostgresServer, postgres_template: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """A PostgreSQL database of this test's own with the newest schema (a copy of the template)."""
+    yield from postgres_database(postgres_server, monkeypatch, postgres_template)
+
+
+@pytest.fixture
+def fresh_postgres_url(postgres_server: PostgresServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """An empty PostgreSQL database (for tests of the migrations themselves)."""
+    yield from postgres_database(postgres_server, monkeypatch, None)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest) -> str:
     """Storage tests run on both backends."""
     return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def fresh_database_url(request: pytest.FixtureRequest) -> str:
+    """An empty database on each backend (for tests of the migrations themselves)."""
+    return request.getfixturevalue(f"fresh_{request.param}_url")
 
 
 def make_settings(database_url: str, **overrides: object) -> Settings:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -35,6 +36,7 @@ def with_dutch(tmp_path: Path) -> tuple[Path, Path, Path]:
     return registry, locales, nlu
 
 
+@pytest.mark.slow  # builds and scores a whole language
 def test_a_fifth_language_is_only_data(tmp_path: Path) -> None:
     registry, locales, nlu = with_dutch(tmp_path)
 

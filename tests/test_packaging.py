@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,6 +24,7 @@ def SKIP(directory: str, names: list[str]) -> set[str]:
     return skipped | ({"data"} if Path(directory) == ROOT else set())
 
 
+@pytest.mark.slow  # installs the package into a fresh virtualenv
 def test_a_plain_install_answers_in_spanish(tmp_path: Path) -> None:
     source = tmp_path / "checkout"
     shutil.copytree(ROOT, source, ignore=SKIP)

@@ -24,7 +24,7 @@ import pytest
 
 from handlers.i18n import LANGUAGES
 from handlers.knowledge import TABLE_CODES, load_knowledge, parse_table_code
-from handlers.understanding import INTENTS, Understanding, detect_language, understand
+from handlers.understanding import INTENTS, Understanding, detect_language, engine, understand
 from tests.evaluation import (
     DATA,
     TUNING_SETS,
@@ -41,20 +41,27 @@ ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT.parent / "shared" / "reference" / "gcm_objectives.tsv"
 
 # Regression floors on the tuning sets, a little under what the engine reaches on each
-# (0.971-0.991 objective, 0.979-0.989 table, 0.983-0.989 intent when they were set): room
-# for a data edit that moves a few answers, not for a broken engine.
-FLOORS = Scores(objective=0.95, table=0.96, intent=0.95)
+# (0.969-1.000 objective, 0.977-1.000 table, 0.977-1.000 intent when they were set, heldout4 and
+# heldout4-ptfr the lowest): room for a data edit that moves a few answers, not for a broken engine.
+FLOORS = Scores(objective=0.96, table=0.97, intent=0.96)
 
-# The frozen sets of 2026-11-29 were written apart from the engine and its data and are never
-# tuned on (their misses are not shown). The es/en set (392 messages: stories without the topic's
-# word, context before the question, negation, meta, off-topic, tables by theme) was scored once
-# when the engine was built (0.914 objective, 0.931 table, 0.949 intent) and once more after the
-# Portuguese and French data landed (0.936, 0.954, 0.964); the pt/fr set (214 messages) was scored
-# once, after that (0.950, 0.955, 0.930). These are the honest estimates for messages never seen;
-# the floors, a little under them, guard against regressions and are never targets.
+# History of the frozen sets (written apart from the engine and its data, never tuned on, their
+# misses never shown):
+# - frozen-2026-11-29 (392 es/en messages: stories without the topic's word, context before the
+#   question, negation, meta, off-topic, tables by theme) was scored when the engine was built
+#   (0.914 objective, 0.931 table, 0.949 intent) and once more after the Portuguese and French
+#   data landed (0.936, 0.954, 0.964); frozen-ptfr-2026-11-29 (214 pt/fr messages) was scored once,
+#   after that (0.950, 0.955, 0.930). Scored twice, they became the tuning sets heldout4 and
+#   heldout4-ptfr.
+# - frozen2-2026-11-29 (409 es/en messages in the same styles, 11-12 per objective) and
+#   frozen2-ptfr-2026-11-29 (162 pt/fr messages) were written apart on 2026-11-29 by someone who
+#   never opened the engine or its data, kept outside the repository while the engine was tuned,
+#   and scored once, after the tuning: 0.977 objective, 0.984 table, 0.983 intent (language 0.963)
+#   and 0.990, 1.000, 0.969 (language 0.975). Those are the honest estimates for messages never
+#   seen; the floors, a little under them, guard against regressions and are never targets.
 FROZEN_FLOORS = {
-    "frozen-2026-11-29": Scores(objective=0.91, table=0.93, intent=0.94),
-    "frozen-ptfr-2026-11-29": Scores(objective=0.92, table=0.93, intent=0.90),
+    "frozen2-2026-11-29": Scores(objective=0.96, table=0.97, intent=0.97),
+    "frozen2-ptfr-2026-11-29": Scores(objective=0.97, table=0.98, intent=0.95),
 }
 
 SETS: dict[str, list[Question]] = {name: load_questions(path) for name, path in TUNING_SETS.items()}
@@ -127,19 +134,18 @@ def test_objective_answers_lead_with_their_table(
 
 
 def test_latency_p99_under_5ms() -> None:
-    """p99 over questions of each question's median of 3 runs.
-
-    The median filters out pauses caused by other processes on a busy CI box; the first
-    run of each question still pays its cold typo look-ups.
+    """p99 over questions of each question's median of 3 runs of the engine itself (not
+    ``understand``'s cache of repeated texts), in CPU time of this process: on a shared box the
+    wall clock measures the other processes (bench/qa.py reports the wall clock).
     """
     understand("warm-up")  # one-off index build
-    rows = ROWS + HELDOUT_ROWS + HELDOUT2_ROWS + HELDOUT3_ROWS
+    rows = [row for rows in SETS.values() for row in rows]
     runs: list[list[float]] = [[] for _ in rows]
     for _ in range(3):
         for timings, row in zip(runs, rows):
-            start = time.perf_counter()
-            understand(row.text)
-            timings.append(time.perf_counter() - start)
+            start = time.process_time()
+            engine().understand(row.text)
+            timings.append(time.process_time() - start)
     medians = sorted(statistics.median(t) for t in runs)
     assert medians[int(0.99 * len(medians))] < 0.005
 
@@ -314,6 +320,70 @@ def test_issue_10_messages(text: str, intent: str, objective: int | None, table:
 
 
 @pytest.mark.parametrize(
+    ("text", "intent", "objective"),
+    [
+        # "which table works on X" is a question about X: the objective, its table first
+        ("¿qué mesa lleva el tema de salud?", "objective", 15),
+        ("¿qué mesa lleva el tema de la trata?", "objective", 10),
+        ("¿en qué mesa se trabaja la xenofobia?", "objective", 17),
+        ("which table works on remittances?", "objective", 20),
+        ("what table deals with consular protection?", "objective", 14),
+        ("quelle table s'occupe de la traite ?", "objective", 10),
+        # the excluded topic does not win
+        ("no las remesas sino la trata", "objective", 10),
+        ("ni remesas ni inversión, quiero saber de la trata", "objective", 10),
+        ("I care more about trafficking than smuggling", "objective", 10),
+        ("más que las remesas, me interesa la trata", "objective", 10),
+        ("más que la detención, nos preocupa el retorno", "objective", 21),
+        ("rather than smuggling, trafficking of women", "objective", 10),
+        ("trafficking of women, not smuggling", "objective", 10),
+        ("sin contar las remesas, ¿qué objetivo ve la inversión de la diáspora?", "objective", 19),
+        ("not detention but return", "objective", 21),
+        ("Je ne parle pas du trafic de migrants mais de la traite des personnes", "objective", 10),
+        # personal errands near the domain are not objectives
+        ("can you lend me 100 dollars?", "unknown", None),
+        ("préstame plata para el alquiler", "unknown", None),
+        ("olvidé la clave del banco", "unknown", None),
+        ("tengo cita para mi visa el lunes, a qué hora abren?", "unknown", None),
+        ("¿va a llover mañana?", "unknown", None),
+        ("who won the football match yesterday?", "unknown", None),
+        # ... while the same words about migrants are
+        ("migrants can't open bank accounts without papers", "objective", 20),
+        ("el consulado no da citas y la gente queda sin papeles", "objective", 14),
+    ],
+)
+def test_weak_spots(text: str, intent: str, objective: int | None) -> None:
+    answer = understand(text)
+    assert answer.intent == intent
+    assert (answer.objectives[0] if answer.objectives else None) == objective
+    if answer.objectives:
+        assert answer.tables[0] == load_knowledge().objectives[objective].table
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "table"),
+    [
+        ("¿qué hace la GT2?", "table", "WT2"),
+        ("la segunda mesa, ¿quién la coordina?", "table", "WT2"),
+        ("what does the mesa II do", "table", "WT2"),
+        ("¿qué hace la mesa técnica?", "table", "TT"),
+        ("enlace", "table", "LT"),
+        ("me mandas el enlace de la reunión?", "meetings", None),
+        ("qdo a mesa 2 se reune?", "meetings", "WT2"),
+        ("what does table 2 work on", "table", "WT2"),
+        # a table named by its theme is a question about it, unless the member asks which one it is
+        ("¿qué hace la mesa que ve los retornos?", "table", "WT2"),
+        ("who chairs the table on missing migrants?", "table", "WT2"),
+        ("¿cuál es la mesa que trabaja la trata?", "objective", "WT2"),
+    ],
+)
+def test_tables_read_as_commands_read_them(text: str, intent: str, table: str | None) -> None:
+    answer = understand(text)
+    assert answer.intent == intent
+    assert (answer.tables[0] if answer.tables else None) == table
+
+
+@pytest.mark.parametrize(
     ("text", "answer"),
     [
         ("hola", "greeting"),
@@ -338,6 +408,12 @@ def test_several_numbered_objectives() -> None:
     assert understand("mesas 1 y 2").tables == ("WT1", "WT2")
     for text in ("objetivo 10 13", "objetivo 10 y 13", "objective 10 and 13", "objetivo número 10, 13"):
         assert understand(text).objectives == (10, 13), text
+
+
+def test_a_number_alone_is_an_objective() -> None:
+    assert understand("y el 19?").objectives == (19,)
+    assert understand("#8").objectives == (8,)
+    assert understand("42").intent == "unknown"
 
 
 def test_sdg_numbers_are_not_objective_numbers() -> None:
@@ -464,11 +540,13 @@ def test_understanding_reports_language() -> None:
 
 
 def test_parse_table_code_examples() -> None:
-    for text, code in [("2", "WT2"), ("wt 2", "WT2"), ("MT2", "WT2"), ("mesa 2", "WT2"),
+    for text, code in [("2", "WT2"), ("wt 2", "WT2"), ("MT2", "WT2"), ("mesa 2", "WT2"), ("GT2", "WT2"),
                        ("table 2", "WT2"), ("LT", "LT"), ("enlace", "LT"), ("liaison", "LT"),
-                       ("TT", "TT"), ("técnica", "TT"), ("technical", "TT")]:  # fmt: skip
+                       ("TT", "TT"), ("técnica", "TT"), ("technical", "TT"), ("segunda mesa", "WT2"),
+                       ("mesa de datos", "WT4"), ("table de liaison", "LT")]:  # fmt: skip
         assert parse_table_code(text) == code, text
-    assert parse_table_code("nada") is None
+    for text in ("nada", "el enlace de la reunión", "tt le monde", "which table i should join"):
+        assert parse_table_code(text) is None, text
 
 
 def test_official_titles_match_reference() -> None:
@@ -507,10 +585,19 @@ def test_every_example_file_is_a_known_label_with_examples_in_both_languages() -
     assert {f"table:{code}" for code in TABLE_CODES} <= by_language["es"]
 
 
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_at_least_40_examples_per_objective(lang: str) -> None:
+    from handlers.nlu.model import EXAMPLES_DIR
+
+    for number in range(1, 24):
+        lines = (EXAMPLES_DIR / lang / f"objective_{number:02d}.txt").read_text(encoding="utf-8").splitlines()
+        assert len([l for l in lines if l.strip() and not l.startswith("#")]) >= 40, number
+
+
 @pytest.mark.parametrize("name", sorted(FROZEN_FLOORS))
 def test_frozen_set_floor(name: str) -> None:
     rows = load_questions(DATA / f"{name}.tsv")
-    assert len(rows) >= 200
+    assert len(rows) >= 150
     floors = FROZEN_FLOORS[name]
     scores = score(rows, [understand(row.text) for row in rows])
     assert scores.objective >= floors.objective

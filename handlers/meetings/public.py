@@ -10,30 +10,40 @@ from handlers.meetings.ical import calendar_file
 from handlers.meetings.rendering import next_reply
 from handlers.message import Answer, Attachment, Reply
 from handlers.registry import Registry
-from storage import organisations, subscriptions
+from storage import organisations, readcache, subscriptions
 from storage.meetings import Meeting, upcoming
 
 registry = Registry()
 
 LIST_LIMIT = 10
 CALENDAR_LIMIT = 50
+FOLLOWED = (
+    subscriptions.Subscription.__tablename__,
+    organisations.Organisation.__tablename__,
+    organisations.Membership.__tablename__,
+)
+"""The tables :func:`my_tables` reads."""
 
 
 async def my_tables(ctx: Context) -> list[str] | None:
     """The tables this chat follows: its subscriptions; in private, the member's organisation's
-    tables; None when neither (all tables)."""
+    tables; None when neither (all tables). A cached read."""
     chat = ctx.message.chat
-    async with ctx.db.transaction() as session:
-        tables = await subscriptions.chat_tables(session, chat.platform, chat.chat_id or "")
-        if not tables and ctx.message.private:
-            organisation = await organisations.organisation_of(session, ctx.user)
-            tables = organisation.tables() if organisation is not None else []
-    return tables or None
+
+    async def load() -> tuple[str, ...]:
+        async with ctx.db.transaction() as session:
+            tables = await subscriptions.chat_tables(session, chat.platform, chat.chat_id or "")
+            if not tables and ctx.message.private:
+                organisation = await organisations.organisation_of(session, ctx.user)
+                tables = organisation.tables() if organisation is not None else []
+        return tuple(tables)
+
+    key = ("my_tables", chat.platform, chat.chat_id, ctx.user if ctx.message.private else None)
+    return list(await ctx.db.reads.get(key, FOLLOWED, load)) or None
 
 
 async def next_meetings(ctx: Context, tables: list[str] | None, limit: int = 5) -> list[Meeting]:
-    async with ctx.db.transaction() as session:
-        return await upcoming(session, ctx.clock.now(), tables, limit=limit)
+    return await readcache.upcoming(ctx.db, ctx.clock.now(), tables, limit=limit)
 
 
 @registry.command(

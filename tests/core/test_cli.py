@@ -9,7 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from handlers.knowledge import load_knowledge
+
+pytestmark = pytest.mark.slow  # each test starts `gcmbot` as a process of its own
 
 
 def gcmbot(tmp_path: Path, *args: str, stdin: str | None = None) -> str:

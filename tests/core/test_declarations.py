@@ -24,6 +24,7 @@ from handlers.message import Reply
 from handlers.registry import CommandTable, Registry, usage_line
 from handlers.roles import Person
 from handlers.services import Services
+from handlers.understanding import INTENTS
 from handlers.vocabulary import shown_word
 from tests.meetings.conftest import text_of
 
@@ -149,3 +150,9 @@ def test_an_argument_taken_from_anywhere() -> None:
     declaration = (TableRef(greedy=False), Person())
     assert parse(None, declaration, "console:sec mesa2") == {"table": "WT2", "person": "console:sec"}
     assert parse(None, declaration, "WT2 @ana") == {"table": "WT2", "person": "@ana"}
+
+
+def test_every_intent_the_understanding_gives_is_answered_by_a_declared_command() -> None:
+    table = CommandTable(registries())
+    assert set(INTENTS) <= set(table.intents)
+    assert all(action.handler is not None for action in table.intents.values())

@@ -12,7 +12,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from handlers.knowledge import load_knowledge
+
+pytestmark = pytest.mark.slow  # each test starts `gcmbot` as a process of its own
 
 
 def environment(**extra: str) -> dict[str, str]:

@@ -18,8 +18,8 @@ def test_one_head() -> None:
     assert heads == ["0006_pledges"]
 
 
-async def test_upgrade_downgrade_upgrade(database_url: str) -> None:
-    db = Database(database_url)
+async def test_upgrade_downgrade_upgrade(fresh_database_url: str) -> None:
+    db = Database(fresh_database_url)
 
     def tables(connection) -> set[str]:  # type: ignore[no-untyped-def]
         return set(inspect(connection).get_table_names()) - {"alembic_version"}
@@ -43,10 +43,10 @@ async def test_upgrade_downgrade_upgrade(database_url: str) -> None:
         await db.close()
 
 
-async def test_hardening_recomputes_name_keys_with_lookalikes(database_url: str) -> None:
+async def test_hardening_recomputes_name_keys_with_lookalikes(fresh_database_url: str) -> None:
     """0005 folds look-alikes into the stored keys; a row whose new key would repeat an earlier
     one's keeps its own, so the upgrade never fails and nothing is lost."""
-    db = Database(database_url)
+    db = Database(fresh_database_url)
 
     def migrate(connection, target: str, down: bool = False) -> None:  # type: ignore[no-untyped-def]
         cfg = alembic_config(db.url)

@@ -31,6 +31,7 @@ def test_a_given_url_wins(monkeypatch: pytest.MonkeyPatch) -> None:
     assert server.database_url("x") == "postgresql+asyncpg://ci@db.example:6543/x"
 
 
+@pytest.mark.slow  # starts a PostgreSQL server of its own
 def test_embedded_server_runs_migrations_and_is_gone_afterwards() -> None:
     from storage.db import Database
 

@@ -26,6 +26,8 @@ from tests.fakes.synapse import Account, Synapse
 from tests.fakes.telegram_api import FakeBot, FakeTelegram, make_user
 from tests.matrix.harness import WAIT, Member
 
+pytestmark = [pytest.mark.slow, pytest.mark.synapse]
+
 T = TypeVar("T")
 
 REPO = Path(__file__).resolve().parents[2]

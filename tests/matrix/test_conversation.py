@@ -3,11 +3,14 @@ that are left alone, direct rooms."""
 
 from __future__ import annotations
 
+import pytest
 from nio import RoomMessageNotice
 
 from handlers.knowledge import load_knowledge
 from tests.fakes.synapse import Account
 from tests.matrix.harness import BOT_NAME, Bot, Member, group_room, in_reply_to
+
+pytestmark = [pytest.mark.slow, pytest.mark.synapse]
 
 
 async def test_invited_bot_joins_and_answers_commands_in_spanish_and_english(

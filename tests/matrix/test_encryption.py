@@ -12,6 +12,8 @@ from handlers.message import Address, Attachment, Reply
 from tests.fakes.synapse import Account
 from tests.matrix.harness import Bot, Member, group_room
 
+pytestmark = [pytest.mark.slow, pytest.mark.synapse]
+
 
 async def test_encrypted_group_room(member: Member, bot: Bot, bystander: Account) -> None:
     knowledge = load_knowledge()

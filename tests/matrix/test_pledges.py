@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from nio import RoomMessageImage, UploadResponse
 
 from bot.app import App
@@ -18,6 +19,8 @@ from storage import organisations, pledges
 from tests.fakes.synapse import Account, Synapse
 from tests.matrix.harness import Bot, Member
 from tests.meetings.conftest import make_member
+
+pytestmark = [pytest.mark.slow, pytest.mark.synapse]
 
 TABLE = "organisation,title,objectives\nRed Ana,Rutas seguras,trata\n".encode()
 """One pledge for Red Ana, as an administrator's CSV file."""

@@ -15,6 +15,8 @@ from handlers.message import Address, Reply
 from tests.fakes.synapse import Account, Synapse
 from tests.matrix.harness import Bot, Member, group_room, in_reply_to
 
+pytestmark = [pytest.mark.slow, pytest.mark.synapse]
+
 BURST = 150
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from nio import MegolmEvent, RoomMemberEvent, RoomMessage, RoomMessageFile
 
 from bot.adapters.base import Status
 from handlers.message import Address, Attachment, Reply
 from tests.fakes.synapse import Account, Synapse
 from tests.matrix.harness import Bot, Member, group_room
+
+pytestmark = [pytest.mark.slow, pytest.mark.synapse]
 
 
 async def test_invitations_from_other_servers_are_declined(

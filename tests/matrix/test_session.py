@@ -13,6 +13,8 @@ from tests.conftest import make_settings
 from tests.fakes.synapse import Account, Synapse
 from tests.matrix.harness import Bot, Member
 
+pytestmark = [pytest.mark.slow, pytest.mark.synapse]
+
 
 async def test_access_token_login_uses_the_token_s_device(
     synapse: Synapse, admin: Account, bot_account: Account, member: Member, tmp_path: Path

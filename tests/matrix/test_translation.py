@@ -14,6 +14,8 @@ from bot.adapters.matrix_render import MAX_CONTENT_BYTES, bang_commands, html_li
 from bot.adapters.matrix_rooms import invitation_allowed, room_creators
 from handlers.message import Button, Reply
 
+pytestmark = [pytest.mark.slow, pytest.mark.synapse]
+
 BOT = "@gcmbot:un.org"
 ME = Me(BOT, ("GCM Bot",))
 OURS = {"objetivo", "objective", "mesa", "help", "ayuda"}

@@ -33,7 +33,7 @@ TOKEN = "5550002:AAcrash-test_token"
 CHATS = 500
 SECRETARY = make_user(4242, "Sec", username="sec_wt2", language_code="es")
 GCMBOT = Path(sys.executable).parent / "gcmbot"
-pytestmark = pytest.mark.timeout(240)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
 
 def group_id(index: int) -> int:

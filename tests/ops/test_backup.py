@@ -92,6 +92,7 @@ async def backup_during_traffic(db: Database, settings: Settings, file: Path) ->
     return before
 
 
+@pytest.mark.slow  # backup and restore under write traffic
 async def test_sqlite_backup_during_traffic_restores_everything_with_the_matrix_store(tmp_path: Path) -> None:
     store = tmp_path / "live" / "matrix-store"
     store.mkdir(parents=True)
@@ -123,6 +124,7 @@ async def test_sqlite_backup_during_traffic_restores_everything_with_the_matrix_
 
 
 @pytest.mark.postgres
+@pytest.mark.slow  # backup and restore under write traffic
 async def test_postgresql_backup_during_traffic_restores_everything(tmp_path: Path, postgres_url: str) -> None:
     settings = make_settings(postgres_url, matrix_store_path=str(tmp_path / "no-store"))
     db = Database(postgres_url)

@@ -163,8 +163,8 @@ async def test_a_leader_cut_from_the_database_stops_and_the_broadcast_is_neither
     assert {s.instance for s in broadcast} == {leader.name, standby.name}
 
 
-async def test_two_processes_migrating_a_fresh_database_together(postgres_url: str, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MATRIX_"))} | {"DATABASE_URL": postgres_url}
+async def test_two_processes_migrating_a_fresh_database_together(fresh_postgres_url: str, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MATRIX_"))} | {"DATABASE_URL": fresh_postgres_url}
     runs = [
         await asyncio.create_subprocess_exec(str(GCMBOT), "migrate", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE)
         for _ in range(3)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from openpyxl import Workbook
 from sqlalchemy import select
 
@@ -66,6 +67,7 @@ async def test_an_xlsx_and_a_file_that_is_not_one(app: App, console: ConsoleAdap
     assert await titles(app) == ["Legal aid"]
 
 
+@pytest.mark.slow  # a real `gcmbot` process
 async def test_the_command_line_import(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}"
     app = App(make_settings(url))

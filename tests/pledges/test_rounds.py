@@ -8,6 +8,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bot.adapters.base import Delivery, Hub, Status
 from bot.adapters.console import ConsoleAdapter
 from bot.app import App
@@ -55,6 +57,7 @@ async def members_with_pledges(app: App, count: int, at: datetime) -> None:
                 )
 
 
+@pytest.mark.slow  # a crash mid-round; seconds on each database
 async def test_a_restart_in_the_middle_of_a_round_sends_nothing_twice(database_url: str) -> None:
     clock = FakeClock(datetime(2027, 4, 1, 12, 0, tzinfo=UTC))
     first = App(make_settings(database_url), clock=clock)

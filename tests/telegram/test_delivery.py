@@ -240,6 +240,7 @@ async def test_a_failing_update_is_logged_and_the_next_is_answered(
     assert record.exc_info is not None
 
 
+@pytest.mark.slow  # seconds of rate-limited sending
 async def test_broadcast_burst_stays_within_telegram_limits(sqlite_url: str, clock: FakeClock) -> None:
     people = [make_user(5000 + n, f"Miembro {n}") for n in range(45)]
     async with FakeTelegram(bots={TOKEN: BOT_USERNAME}, rate_limits=RateLimits()) as fake:

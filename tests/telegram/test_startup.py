@@ -98,6 +98,7 @@ async def test_webhook_mode_checks_the_secret(fake: FakeTelegram, sqlite_url: st
         assert all(status == 200 for _update, status in telegram.bot.webhook_deliveries)
 
 
+@pytest.mark.slow  # a real `gcmbot run` process
 async def test_gcmbot_run_answers_on_telegram_and_stops_on_interrupt(fake: FakeTelegram, tmp_path: Path) -> None:
     env = {
         **os.environ,
