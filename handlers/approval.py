@@ -7,7 +7,7 @@ outcome goes to the organisation's contact in the language of the registration.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,14 +23,14 @@ from handlers.members import (
     organisation_details,
     organisation_line,
     own_organisation,
-    parse_working_tables,
+    WorkingTables,
     table_choice,
 )
 from handlers.message import Button, Reply
-from handlers.numbers import parse_number
-from handlers.pages import more_button, page_line, page_of, take_page
+from handlers.arguments import Id, Page, Text
+from handlers.pages import more_button, page_line, page_of
 from handlers.registry import Registry
-from handlers.roles import account_markup, describe_user, language_of, privileged_tables
+from handlers.roles import account_markup, describe_user, language_of, privileged_tables, require_privileged
 from storage import audit, organisations, roles
 from storage.organisations import APPROVED, LEFT, PENDING, REJECTED, Membership
 
@@ -115,20 +115,30 @@ def unattended_note(ctx: Context, tables: list[str]) -> str:
 _ACTIONS = {APPROVED: "approve", REJECTED: "reject"}
 
 
-@registry.command(
-    "approve", "aprobar", help=N_("Approve a request to join a table"), args=N_("N"), privileged=True
-)
-async def approve(ctx: Context) -> list[Reply]:
-    return await _decide(ctx, await _named_request(ctx, "approve"), APPROVED, None)
+def _which_request(english_command: str) -> Callable[[Context], str]:
+    def which(ctx: Context) -> str:
+        return _("Which request? For example {command}; {pending} lists them.").format(
+            command=command_text(ctx, english_command, "12"), pending=command_text(ctx, "pending")
+        )
+
+    return which
 
 
 @registry.command(
-    "reject", "rechazar", help=N_("Reject a request to join a table"), args=N_("N [reason]"), privileged=True
-)
-async def reject(ctx: Context) -> Reply | list[Reply]:
-    request = await _named_request(ctx, "reject")
-    words = ctx.args.split(maxsplit=1)
-    reason = words[1].strip() if len(words) > 1 else ""
+    "approve", "aprobar", Id(missing=_which_request("approve")),
+    help=N_("Approve a request to join a table"), privileged=True, guard=require_privileged,
+)  # fmt: skip
+async def approve(ctx: Context, id: int) -> list[Reply]:
+    return await _decide(ctx, await _allowed_request(ctx, id), APPROVED, None)
+
+
+@registry.command(
+    "reject", "rechazar", Id(missing=_which_request("reject")), Text(name="reason", label=N_("reason"), optional=True, raw=True),
+    help=N_("Reject a request to join a table"), privileged=True, guard=require_privileged,
+)  # fmt: skip
+async def reject(ctx: Context, id: int, reason: str | None) -> Reply | list[Reply]:
+    request = await _allowed_request(ctx, id)
+    reason = reason or ""
     if reason or not ctx.message.private or request.status != PENDING:
         return await _decide(ctx, request, REJECTED, _reason(reason))
     await ctx.save_state(State(REASON_FLOW, "reason", {"request": request.id, "lang": ctx.lang}))
@@ -155,20 +165,6 @@ def _reason(text: str) -> str | None:
     return None if text.strip() in ("", "-") else text.strip()[:MAX_REASON]
 
 
-async def _named_request(ctx: Context, english_command: str) -> Membership:
-    """The request named by the first argument (``12`` or ``#12``)."""
-    await privileged_tables(ctx)
-    words = ctx.args.split()
-    number = parse_number(words[0].lstrip("#")) if words else None
-    if number is None:
-        raise UserError(
-            esc(
-                _("Which request? For example {command}; {pending} lists them.").format(
-                    command=command_text(ctx, english_command, "12"), pending=command_text(ctx, "pending")
-                )
-            )
-        )
-    return await _allowed_request(ctx, number)
 
 
 async def _allowed_request(ctx: Context, request_id: int) -> Membership:
@@ -241,10 +237,12 @@ def outcome_text(ctx: Context, request: Membership) -> str:
 # listing ---------------------------------------------------------------------
 
 
-@registry.command("pending", "pendientes", help=N_("Requests waiting for a decision"), privileged=True)
-async def pending(ctx: Context) -> Reply:
+@registry.command(
+    "pending", "pendientes", Page(), help=N_("Requests waiting for a decision"), privileged=True, guard=require_privileged
+)
+async def pending(ctx: Context, page: int) -> Reply:
     tables = await privileged_tables(ctx)
-    number, _rest = take_page(ctx.args.split())
+    number = page
     async with ctx.db.transaction() as session:
         requests = await organisations.pending_requests(session, tables)
     if not requests:
@@ -275,12 +273,11 @@ async def pending(ctx: Context) -> Reply:
 
 
 @registry.command(
-    "join", "unirse", help=N_("Ask for my organisation to join another table"), args=N_("WT1-WT4")
+    "join", "unirse", WorkingTables(optional=True), help=N_("Ask for my organisation to join another table")
 )
-async def join(ctx: Context) -> list[Reply]:
+async def join(ctx: Context, tables: Sequence[str]) -> list[Reply]:
     own = await own_organisation(ctx)
     joined = set(own.tables(APPROVED, PENDING))
-    tables = parse_working_tables(ctx.args)
     if not tables:
         return [table_choice(ctx, "join", [code for code in WORKING_TABLES if code not in joined])]
     now = ctx.clock.now()
@@ -323,11 +320,10 @@ async def join(ctx: Context) -> list[Reply]:
     return [ctx.reply("\n".join(lines))]
 
 
-@registry.command("leave", "salir", help=N_("Take my organisation out of a table"), args=N_("WT1-WT4"))
-async def leave(ctx: Context) -> list[Reply]:
+@registry.command("leave", "salir", WorkingTables(optional=True), help=N_("Take my organisation out of a table"))
+async def leave(ctx: Context, tables: Sequence[str]) -> list[Reply]:
     own = await own_organisation(ctx)
     current = set(own.tables(APPROVED, PENDING))
-    tables = parse_working_tables(ctx.args)
     if not tables:
         return [table_choice(ctx, "leave", sorted(current))]
     outside = [t for t in tables if t not in current]

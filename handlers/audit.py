@@ -10,8 +10,8 @@ from handlers.dates import local
 from handlers.i18n import N_, _, current_locale
 from handlers.markup import bold, esc
 from handlers.message import Reply
-from handlers.numbers import is_number, parse_number
-from handlers.pages import more_button, page_line, page_of, take_page
+from handlers.arguments import Number, Page, Text
+from handlers.pages import more_button, page_line, page_of
 from handlers.registry import Registry
 from storage import audit as audit_log
 
@@ -56,15 +56,15 @@ def action_label(action: str) -> str:
 
 
 @registry.command(
-    "audit", "auditoria", help=N_("The latest recorded actions"), args=N_("[N] [text]"), privileged=True
-)
-async def audit(ctx: Context) -> Reply:
-    await ctx.require_admin()
-    number, words = take_page(ctx.args.split())
-    count = DEFAULT_ENTRIES
-    if words and is_number(words[0]):
-        count = parse_number(words.pop(0), 1, MAX_ENTRIES) or MAX_ENTRIES
-    contains = " ".join(words)[:100] or None
+    "audit", "auditoria",
+    Number(name="count", optional=True), Text(name="contains", optional=True), Page(),
+    help=N_("The latest recorded actions"), privileged=True, guard=Context.require_admin,
+)  # fmt: skip
+async def audit(ctx: Context, count: int | None, contains: str | None, page: int) -> Reply:
+    """``/audit 50 WT2``: the last 50 entries, those mentioning WT2; more than the most shows the most."""
+    count = DEFAULT_ENTRIES if count is None else count if 1 <= count <= MAX_ENTRIES else MAX_ENTRIES
+    contains = contains[:100] if contains else None
+    number = page
     async with ctx.db.transaction() as session:
         entries = await audit_log.recent(session, count, contains)
     if not entries:
@@ -77,5 +77,5 @@ async def audit(ctx: Context) -> Reply:
         lines.append(
             f"{esc(when)} · <b>{esc(action_label(entry.action))}</b> · {esc(entry.subject)}{esc(details)} · {esc(entry.actor)}"
         )
-    args = " ".join([str(count), *words])
+    args = " ".join([str(count), *([contains] if contains else [])])
     return ctx.reply("\n".join(lines), buttons=more_button(command_text(ctx, "audit", args), number, pages))

@@ -13,12 +13,13 @@ from babel.lists import format_list
 from handlers.agenda import table_agenda
 from handlers.context import Context
 from handlers.errors import UserError
-from handlers.i18n import LANGUAGE_NAMES, LANGUAGES, N_, _, current_locale, language_by_word, ngettext, use_locale
-from handlers.knowledge import Knowledge, Objective, Table, load_knowledge, parse_table_code
+from handlers.i18n import LANGUAGE_NAMES, LANGUAGES, N_, _, current_locale, ngettext, use_locale
+from handlers.arguments import LanguageName, Objectives, TableRef, Text
+from handlers.knowledge import Knowledge, Objective, Table, fold, load_knowledge
 from handlers.markup import bold, esc
 from handlers.message import Answer, Button, Reply
-from handlers.registry import Registry
-from handlers.understanding import Understanding, number_list, understand
+from handlers.registry import Registry, command_help, summary_line
+from handlers.understanding import Understanding, understand
 from storage import organisations, readcache
 
 registry = Registry()
@@ -109,26 +110,28 @@ def meeting_cadence() -> str:
 
 
 def help_text(ctx: Context, privileged: bool) -> str:
+    """Every command the reader may use, each with its usage line generated from its declaration."""
     lines = [bold(_("What I can do")), ""]
     for command in ctx.commands.commands:
         if command.privileged and not privileged:
             continue
-        args = f" {_(command.args)}" if command.args else ""
-        lines.append(f"/{command.name(ctx.lang)}{esc(args)} — {esc(_(command.help))}")
+        lines.append(f"{esc(summary_line(command))} — {esc(_(command.help))}")
     lines += ["", esc(_("You can also just ask, e.g. “which table works on human trafficking?”"))]
+    lines.append(esc(_("Send {command} for one command's details.").format(command=command_text(ctx, "help", "…"))))
     return "\n".join(lines)
 
 
 # commands --------------------------------------------------------------------
 
 
-@registry.command("start", "start", help=N_("Welcome and what I can do"))
-async def start(ctx: Context) -> Reply | list[Reply] | None:
-    payload = ctx.args.split()[0].lower() if ctx.args else ""
-    target = ctx.commands.by_english_name(payload)
+@registry.command("start", "start", Text(name="payload", label=N_("command"), optional=True, raw=True), help=N_("Welcome and what I can do"))
+async def start(ctx: Context, payload: str | None) -> Reply | list[Reply] | None:
+    """A deep link (``t.me/bot?start=register``) runs that command; otherwise the welcome."""
+    name, _sep, rest = (payload or "").partition(" ")
+    target = ctx.commands.by_english_name(name.lower())
     if target is not None and target.en != "start":
-        ctx.args = ctx.args[len(payload) :].strip()
-        return await target.handler(ctx)
+        ctx.args = rest.strip()
+        return await target.run(ctx)
     welcome = _(
         "Hello! I am the assistant of the Latin America and the Caribbean civil-society "
         "dialogue mechanism on the Global Compact for Migration (GCM)."
@@ -136,8 +139,20 @@ async def start(ctx: Context) -> Reply | list[Reply] | None:
     return ctx.reply(esc(welcome) + "\n\n" + help_text(ctx, await _privileged(ctx)))
 
 
-@registry.command("help", "ayuda", help=N_("This list of commands"))
-async def help_command(ctx: Context) -> Reply:
+@registry.command(
+    "help", "ayuda", Text(name="command", label=N_("command"), optional=True),
+    help=N_("This list of commands, or one command's details"), answers=("help", "unknown"),
+)  # fmt: skip
+async def help_command(ctx: Context, command: str | None = None) -> Reply:
+    """``/ayuda``: every command; ``/ayuda reunion``: that one's sub-commands and usage. Free
+    text asking for help (or out of scope) gets :func:`help_answer`."""
+    if ctx.understood is not None and command is None:
+        return await help_answer(ctx)
+    if command:
+        found = ctx.commands.lookup(fold(command.lstrip("/!").split()[0]))
+        if found is None:
+            raise UserError(esc(_("I don't know the command {command}.").format(command=command[:40])))
+        return ctx.reply(command_help(ctx, found[0]))
     return ctx.reply(help_text(ctx, await _privileged(ctx)))
 
 
@@ -148,17 +163,18 @@ async def _privileged(ctx: Context) -> bool:
 
 
 @registry.command(
-    "objective", "objetivo", help=N_("An objective of the GCM and its table"), args=N_("N"),
-    intent="objective",
-)
-async def objective(ctx: Context) -> Reply | list[Reply]:
-    arg = ctx.args.strip().lstrip("#")
-    if not arg:
-        return objectives(ctx)
-    numbers = number_list(arg)
-    if numbers:
-        return objective_cards(ctx, numbers)
-    ctx.understood = understand(arg)
+    "objective", "objetivo", Objectives(optional=True),
+    help=N_("An objective of the GCM and its table"), intent="objective", answers=("objective",),
+)  # fmt: skip
+async def objective(ctx: Context, objectives: tuple[int, ...] | str | None) -> Reply | list[Reply]:
+    """``/objetivo 10 y 13``: their cards; ``/objetivo remesas``: the objective of that topic;
+    free text about an objective: the same answer."""
+    if isinstance(objectives, tuple):
+        return objective_cards(ctx, objectives)
+    if objectives is not None:
+        ctx.understood = understand(objectives)
+    elif ctx.understood is None:
+        return objectives_reply(ctx)
     return answer_topic(ctx)
 
 
@@ -173,10 +189,10 @@ def objective_cards(ctx: Context, numbers: list[int] | tuple[int, ...]) -> list[
 
 @registry.command("objectives", "objetivos", help=N_("The 23 objectives of the GCM"), intent="objective")
 async def objectives_command(ctx: Context) -> Reply:
-    return objectives(ctx)
+    return objectives_reply(ctx)
 
 
-def objectives(ctx: Context) -> Reply:
+def objectives_reply(ctx: Context) -> Reply:
     knowledge = load_knowledge()
     lines = [bold(_("The 23 objectives of the GCM")), ""]
     lines += [
@@ -187,21 +203,23 @@ def objectives(ctx: Context) -> Reply:
 
 
 @registry.command(
-    "table", "mesa", help=N_("A table: what it covers and when it meets"), args=N_("WT1-WT4, LT or TT"),
-    intent="table",
-)
-async def table(ctx: Context) -> Reply:
-    if not ctx.args.strip():
+    "table", "mesa", TableRef(optional=True),
+    help=N_("A table: what it covers and when it meets"), intent="table", answers=("table",),
+)  # fmt: skip
+async def table(ctx: Context, table: str | None) -> Reply:
+    """``/mesa WT2``: the table's card with its next meetings; free text about a table: its card,
+    the list, or a question when unsure."""
+    understood = ctx.understood
+    if understood is not None:
+        if table is None or understood.answer == "list":
+            return tables_reply(ctx)
+        if not understood.confident and understood.alternatives:
+            return clarify(ctx, understood, Answer("table", (), understood.tables))
+        return table_card(ctx, load_knowledge().tables[table])
+    if table is None:
         return tables_reply(ctx)
-    code = parse_table_code(ctx.args)
-    if code is None:
-        raise UserError(
-            esc(_("I don't know the table “{table}”. The tables are WT1, WT2, WT3, WT4, LT (liaison) and TT (technical).").format(
-                table=ctx.args.strip()[:40]
-            ))
-        )
-    agenda = await table_agenda(ctx.db, code, ctx.clock.now(), ctx.timezone)
-    return table_card(ctx, load_knowledge().tables[code], agenda)
+    agenda = await table_agenda(ctx.db, table, ctx.clock.now(), ctx.timezone)
+    return table_card(ctx, load_knowledge().tables[table], agenda)
 
 
 @registry.command("tables", "mesas", help=N_("The tables of the mechanism"), intent="table")
@@ -229,24 +247,26 @@ def tables_reply(ctx: Context) -> Reply:
     return ctx.reply("\n".join(lines), buttons=buttons, answer=Answer("table", (), tuple(knowledge.tables)))
 
 
-@registry.command("language", "idioma", help=N_("Set the chat's language"), args=N_("language code"))
-async def language(ctx: Context) -> Reply:
-    word = ctx.args.strip().lower()
-    if not word:
+def _languages_spoken(ctx: Context) -> str:
+    spoken = format_list([f"{language_name(code)} ({code})" for code in LANGUAGES], locale=current_locale())
+    return _("I speak {languages}. Example: {command}").format(
+        languages=spoken, command=command_text(ctx, "language", LANGUAGES[-1])
+    )
+
+
+@registry.command(
+    "language", "idioma", LanguageName(optional=True, invalid=_languages_spoken), help=N_("Set the chat's language")
+)
+async def language(ctx: Context, language: str | None = None) -> Reply:
+    if language is None:
         current = language_name(ctx.lang)
         buttons = (tuple(Button(LANGUAGE_NAMES[l], f"/{ctx.command or 'idioma'} {l}") for l in LANGUAGES),)
         return ctx.reply(esc(_("This chat speaks {language}. Choose:").format(language=current)), buttons=buttons)
     await ctx.require_group_settings()
-    chosen = language_by_word(word)
-    if chosen is None:
-        spoken = format_list([f"{language_name(code)} ({code})" for code in LANGUAGES], locale=current_locale())
-        raise UserError(esc(_("I speak {languages}. Example: {command}").format(
-            languages=spoken, command=command_text(ctx, "language", LANGUAGES[-1])
-        )))
-    await ctx.set_language(chosen)
-    with use_locale(chosen):
+    await ctx.set_language(language)
+    with use_locale(language):
         return ctx.reply(esc(_("Done: from now on I answer in {language} in this chat.").format(
-            language=language_name(chosen)
+            language=language_name(language)
         )))
 
 
@@ -281,7 +301,7 @@ def answer_topic(ctx: Context) -> Reply | list[Reply]:
     if understood is None:
         return unknown_reply(ctx)
     if understood.answer == "list":
-        return objectives(ctx)
+        return objectives_reply(ctx)
     if not understood.objectives:
         return _objective_request_without_match(ctx, understood.confident)
     if understood.answer == "numbers":
@@ -336,7 +356,7 @@ def _choice(ctx: Context, label: str, knowledge: Knowledge) -> tuple[str, str, s
 def _objective_request_without_match(ctx: Context, confident: bool) -> Reply:
     """"Which are the 23 objectives?" gets the list; "objetivo 25" the range; the rest, what I can do."""
     if confident:
-        return objectives(ctx)
+        return objectives_reply(ctx)
     number = _NUMBER.search(ctx.args or ctx.message.text)
     if number:
         return ctx.reply(esc(no_such_objective(int(number.group()))), answer=Answer("objective"))
@@ -405,32 +425,19 @@ async def count_reply(ctx: Context) -> Reply:
     return ctx.reply(esc(" ".join(lines)))
 
 
-@registry.intent("objective")
-async def objective_intent(ctx: Context) -> Reply | list[Reply]:
-    return answer_topic(ctx)
-
-
-@registry.intent("table")
-async def table_intent(ctx: Context) -> Reply:
+async def help_answer(ctx: Context) -> Reply:
+    """Free text asking what the bot does, greeting it, or out of scope."""
     understood = ctx.understood
     assert understood is not None
-    if not understood.tables or understood.answer == "list":
-        return tables_reply(ctx)
-    if not understood.confident and understood.alternatives:
-        return clarify(ctx, understood, Answer("table", (), understood.tables))
-    return table_card(ctx, load_knowledge().tables[understood.tables[0]])
-
-
-@registry.intent("help")
-async def help_intent(ctx: Context) -> Reply:
-    understood = ctx.understood
-    if understood is not None and understood.answer in (None, "capabilities") and not understood.confident:
+    if understood.intent != "help":
+        return unknown_reply(ctx)  # out of scope is an answer: a kind redirect, with "what I can do"
+    if understood.answer in (None, "capabilities") and not understood.confident:
         if understood.alternatives[:1] == ("unknown",):
             return unknown_reply(ctx)  # help or out of scope: the redirect, with "what I can do" as the choice
         if any(a.startswith(("objective:", "table:")) for a in understood.alternatives):
             return clarify(ctx, understood, Answer("help"))
-    reply = HELP_ANSWERS.get(understood.answer if understood else None, help_command)
-    return await reply(ctx)
+    reply = HELP_ANSWERS.get(understood.answer)
+    return await reply(ctx) if reply is not None else ctx.reply(help_text(ctx, await _privileged(ctx)))
 
 
 #: The replies of the "help" intent, by the ``answer`` named in handlers/data/nlu/intents.toml.
@@ -441,9 +448,3 @@ HELP_ANSWERS: dict[str | None, Callable[[Context], Awaitable[Reply]]] = {
     "count": count_reply,
     "language": language,
 }
-
-
-@registry.intent("unknown")
-async def unknown_intent(ctx: Context) -> Reply:
-    """Out of scope is an answer: a kind redirect, with "what I can do" as the one choice."""
-    return unknown_reply(ctx)

@@ -8,8 +8,8 @@ final, the outbox reports to the chat where it was confirmed (see :mod:`handlers
 
 from __future__ import annotations
 
-import re
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,9 +20,9 @@ from handlers.errors import UserError
 from handlers.i18n import N_, _, ngettext
 from handlers.knowledge import fold, load_knowledge
 from handlers.markup import bold, esc
-from handlers.meetings import read_table, require_organiser
+from handlers.arguments import Id, TableRef, Text, read_table
+from handlers.meetings import require_organiser
 from handlers.message import Button, Reply
-from handlers.numbers import parse_number
 from handlers.registry import Registry
 from handlers.vocabulary import accepted_words, shown_word
 from storage import audit, deliveries
@@ -34,13 +34,21 @@ ALL = "all"
 MAX_TEXT = 3500
 """Telegram shows 4,096 characters per message; the header needs the rest."""
 
-_BROADCAST_WORDS = accepted_words("broadcast")
-_ALL_WORDS = {"all", "todas", "todos", "todo"} | {w for w, key in _BROADCAST_WORDS.items() if key == "all"}
-_CONFIRM_WORDS = {"confirm", "confirmar", "send", "enviar"} | {w for w, key in _BROADCAST_WORDS.items() if key == "confirm"}
-_CANCEL_WORDS = {"cancel", "cancelar", "anular", "discard", "descartar"} | {
-    w for w, key in _BROADCAST_WORDS.items() if key == "cancel"
-}
-_FIRST_WORD = re.compile(r"^(\S+)\s*(.*)$", re.S)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Target(TableRef):
+    """Whom a broadcast is for: a table (``WT2``), or every table (``all`` in any language)."""
+
+    name: str = "target"
+    label: str = N_("table or all")
+    greedy: bool = False
+
+    def accepts(self, token: str) -> bool:
+        return accepted_words("broadcast").get(fold(token)) == ALL or super().accepts(token)
+
+    def convert(self, ctx: Context, text: str) -> str:
+        return ALL if accepted_words("broadcast").get(fold(text)) == ALL else read_table(text)
 
 
 def target_label(target: str) -> str:
@@ -69,48 +77,28 @@ def _word(name: str) -> str:
     return shown_word("broadcast", name)
 
 
-@registry.command(
+def _write_the_message(ctx: Context) -> str:
+    return _("Write the message after the table, e.g. {example}. Administrators can write to everyone: {all}").format(
+        example=command_text(ctx, "broadcast", "WT2 …"), all=command_text(ctx, "broadcast", f"{_word(ALL)} …")
+    )
+
+
+broadcast = registry.command(
     "broadcast", "difundir",
+    Target(),
+    Text(name="text", raw=True, missing=_write_the_message, max_length=MAX_TEXT,
+         too_long=N_("The message is too long: {length} characters, at most {limit}.")),
     help=N_("Send a message to a table's chats and member organisations (secretaries)"),
-    args=N_("WT1-WT4|LT|TT|all text"),
     privileged=True,
-)
-async def broadcast(ctx: Context) -> Reply:
-    await require_organiser(ctx)
-    match = _FIRST_WORD.match(ctx.args.strip())
-    if match is None:
-        return ctx.reply(usage(ctx))
-    first, rest = match.group(1), match.group(2).strip()
-    word = fold(first)
-    if word in _CONFIRM_WORDS:
-        return await confirm(ctx, rest)
-    if word in _CANCEL_WORDS:
-        return await discard(ctx, rest)
-    target = ALL if word in _ALL_WORDS else read_table(first)
+    guard=require_organiser,
+)  # fmt: skip
+_WHICH = N_("Which broadcast? Give its number, as shown in the preview.")
+
+
+@broadcast
+async def draft(ctx: Context, target: str, text: str) -> Reply:
+    """A preview of the broadcast, with buttons to send or discard it."""
     await _require(ctx, target)
-    if not rest:
-        raise UserError(usage(ctx))
-    if len(rest) > MAX_TEXT:
-        raise UserError(esc(_("The message is too long: {count} characters, at most {limit}.").format(
-            count=len(rest), limit=MAX_TEXT
-        )))
-    return await draft(ctx, target, rest)
-
-
-def usage(ctx: Context) -> str:
-    return esc(_("Write the message after the table, e.g. {example}. Administrators can write to everyone: {all}").format(
-        example=command_text(ctx, "broadcast", "WT2 …"), all=command_text(ctx, "broadcast", f"{ALL} …")
-    ))
-
-
-async def _require(ctx: Context, target: str) -> None:
-    if target == ALL:
-        await ctx.require_admin()
-    else:
-        await ctx.require_secretary(target)
-
-
-async def draft(ctx: Context, target: str, body: str) -> Reply:
     chat = ctx.message.chat
     async with ctx.db.transaction() as session:
         everyone, chats = await audience(session, target)
@@ -125,7 +113,7 @@ async def draft(ctx: Context, target: str, body: str) -> Reply:
             due_at=None,
             table_code=None if target == ALL else target,
             owner=ctx.user,
-            payload={"target": target, "text": body, "chat": {"platform": chat.platform, "chat_id": chat.chat_id}},
+            payload={"target": target, "text": text, "chat": {"platform": chat.platform, "chat_id": chat.chat_id}},
             status=deliveries.DRAFT,
         )
         assert notice is not None
@@ -140,36 +128,43 @@ async def draft(ctx: Context, target: str, body: str) -> Reply:
         Button(_("Send"), command_text(ctx, "broadcast", f"{_word('confirm')} {notice.id}")),
         Button(_("Discard"), command_text(ctx, "broadcast", f"{_word('cancel')} {notice.id}")),
     ),)
-    text = "\n\n".join([esc(summary), broadcast_text(target, body), esc(_("Send it?"))])
+    text = "\n\n".join([esc(summary), broadcast_text(target, text), esc(_("Send it?"))])
     return ctx.reply(text, buttons=buttons)
 
 
-async def _draft_of(ctx: Context, session: AsyncSession, text: str) -> Notice:
-    value = text.split()[0].lstrip("#") if text.split() else ""
-    number = parse_number(value)
-    notice = await deliveries.get_notice(session, number) if number is not None else None
+async def _require(ctx: Context, target: str) -> None:
+    if target == ALL:
+        await ctx.require_admin()
+    else:
+        await ctx.require_secretary(target)
+
+
+async def _draft_of(ctx: Context, session: AsyncSession, number: int) -> Notice:
+    notice = await deliveries.get_notice(session, number)
     if notice is None or notice.kind != "broadcast":
-        raise UserError(esc(_("There is no broadcast #{id}.").format(id=value[:12] or "?")))
+        raise UserError(esc(_("There is no broadcast #{id}.").format(id=number)))
     await _require(ctx, notice.payload["target"])
     if notice.owner != ctx.user and not ctx.is_admin():
         raise UserError(esc(_("Only who wrote broadcast #{id} can send or discard it.").format(id=notice.id)))
     return notice
 
 
-async def confirm(ctx: Context, text: str) -> Reply:
+@broadcast.sub("confirm", Id(missing=_WHICH), help=N_("send a previewed broadcast"))
+async def confirm(ctx: Context, id: int) -> Reply:
     now = ctx.clock.now()
     async with ctx.db.transaction() as session:
-        notice = await _draft_of(ctx, session, text)
+        notice = await _draft_of(ctx, session, id)
         if not await deliveries.set_status_if(session, notice.id, deliveries.DRAFT, deliveries.PENDING, due_at=now):
             raise UserError(_already(notice))
         await audit.record(session, ctx.user, "broadcast.send", f"broadcast:{notice.id}", notice.payload["target"], at=now)
     return ctx.reply(esc(_("Sending broadcast #{id}. I will report here how many received it.").format(id=notice.id)))
 
 
-async def discard(ctx: Context, text: str) -> Reply:
+@broadcast.sub("cancel", Id(missing=_WHICH), help=N_("discard a previewed broadcast"))
+async def discard(ctx: Context, id: int) -> Reply:
     now = ctx.clock.now()
     async with ctx.db.transaction() as session:
-        notice = await _draft_of(ctx, session, text)
+        notice = await _draft_of(ctx, session, id)
         if not await deliveries.set_status_if(session, notice.id, deliveries.DRAFT, deliveries.CANCELLED):
             raise UserError(_already(notice))
         await audit.record(session, ctx.user, "broadcast.discard", f"broadcast:{notice.id}", notice.payload["target"], at=now)

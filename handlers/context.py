@@ -37,6 +37,7 @@ class Context:
     chat: ChatInfo
     lang: str
     args: str = ""
+    """What follows the command's name, as typed; its declaration reads it (:mod:`handlers.arguments`)."""
     command: str | None = None
     understood: Understanding | None = None
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from typing import Any
 
 from handlers.context import Context
 from handlers.dialogues import State
@@ -18,7 +20,6 @@ from handlers.inputs import normalise
 from handlers.knowledge import fold
 from handlers.markup import esc
 from handlers.message import Answer, Message, Reply
-from handlers.registry import FlowHandler, Handler
 from handlers.services import Services
 from handlers.understanding import understand
 
@@ -46,9 +47,9 @@ class Core:
 
     async def _dispatch(self, message: Message, chat: ChatInfo) -> list[Reply]:
         text = message.text
-        if message.attachment is not None and "document" in self.services.commands.intents:
+        if message.attachment is not None and self.services.commands.document is not None:
             ctx = await self._context(message, chat, None)
-            return await self._run(ctx, self.services.commands.intents["document"])
+            return await self._run(ctx, self.services.commands.document)
         match = _COMMAND.match(text)
         if match:
             return await self._command(message, chat, match.group(1), (match.group(2) or "").strip())
@@ -65,9 +66,10 @@ class Core:
         ctx.understood = understood
         if understood.language and not chat.language:
             ctx.lang = understood.language
-        handler = self.services.commands.intents.get(understood.intent) or self.services.commands.intents["unknown"]
+        intents = self.services.commands.intents
+        action = intents.get(understood.intent) or intents["unknown"]
         answer = Answer(understood.intent, understood.objectives, understood.tables)
-        return await self._run(ctx, handler, answer=answer)
+        return await self._run(ctx, action.answer, answer=answer)
 
     async def _command(self, message: Message, chat: ChatInfo, name: str, args: str) -> list[Reply]:
         found = self.services.commands.lookup(fold(name))
@@ -80,10 +82,14 @@ class Core:
             with use_locale(ctx.lang):
                 return [self._unknown_command(ctx, name)]
         ctx.args, ctx.command = args, fold(name)
-        return await self._run(ctx, found[0].handler, answer=Answer(found[0].intent))
+        return await self._run(ctx, found[0].run, answer=Answer(found[0].intent))
 
     async def _run(
-        self, ctx: Context, handler: Handler | FlowHandler, *extra: State, answer: Answer | None = None
+        self,
+        ctx: Context,
+        handler: Callable[..., Awaitable[Any]],
+        *extra: State,
+        answer: Answer | None = None,
     ) -> list[Reply]:
         """Run a handler in the chat's locale; a user error becomes its reply.
 

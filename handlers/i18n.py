@@ -13,12 +13,20 @@ from functools import cache
 
 from babel.support import NullTranslations, Translations
 
-from handlers.languages import DOMAIN, LOCALES_DIR, fold_name, read_languages
+from handlers.languages import (
+    DOMAIN,
+    LANGUAGE_NAMES,
+    LANGUAGES,
+    LOCALES_DIR,
+    SPOKEN,
+    language_by_word,
+    normalize_language,
+)
 
-#: The spoken languages (``handlers/data/languages.toml`` with a catalog), the default first.
-SPOKEN = read_languages()
-LANGUAGES: tuple[str, ...] = tuple(SPOKEN)
-LANGUAGE_NAMES: dict[str, str] = {code: lang.name for code, lang in SPOKEN.items()}
+__all__ = [
+    "DOMAIN", "LANGUAGES", "LANGUAGE_NAMES", "LOCALES_DIR", "N_", "SPOKEN", "_", "current_locale", "fallback_chain", "gettext",
+    "language_by_word", "ngettext", "normalize_language", "use_locale",
+]  # fmt: skip
 
 _locale: ContextVar[str] = ContextVar("gcmbot_locale", default="es")
 
@@ -62,16 +70,3 @@ def fallback_chain(lang: str | None) -> tuple[str, ...]:
     code = normalize_language(lang) or "en"
     return (code, *SPOKEN[code].fallback) if code in SPOKEN else ("en",)
 
-
-def language_by_word(word: str) -> str | None:
-    """The language a member names ("pt", "português", "francés", "french"), else None."""
-    folded = fold_name(word.strip())
-    return next((code for code, lang in SPOKEN.items() if folded in lang.words), None)
-
-
-def normalize_language(code: str | None) -> str | None:
-    """``es-419`` -> ``es``; anything not supported -> None."""
-    if not code:
-        return None
-    base = code.replace("_", "-").split("-")[0].lower()
-    return base if base in LANGUAGES else None

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeAlias
 
 from handlers.i18n import fallback_chain
+from handlers.languages import base_code
 from handlers.nlu.text import TableReader, load_lexicon, tokens
 
 __all__ = [
@@ -55,7 +56,7 @@ def lang_key(lang: str | None) -> str:
 
 def pick(texts: dict[str, Any], lang: str | None, empty: Any = "") -> Any:
     """The text in ``lang``, else along its fallback chain (pt -> es -> en, fr -> en)."""
-    code = (lang or "en").replace("_", "-").split("-")[0].lower()
+    code = base_code(lang) or "en"
     for candidate in (code, *fallback_chain(lang)):
         if texts.get(candidate):
             return texts[candidate]

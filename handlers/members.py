@@ -4,7 +4,9 @@ shown, the secretaries' lists and CSV export, and the members' own record and er
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers import spreadsheet
@@ -18,9 +20,10 @@ from handlers.knowledge import WORKING_TABLES, fold, load_knowledge, parse_table
 from handlers.markup import bold, esc
 from handlers.message import Attachment, Button, Reply
 from handlers.numbers import is_number, parse_number
-from handlers.pages import more_button, page_line, page_of, take_page
+from handlers.pages import more_button, page_line, page_of
+from handlers.arguments import Argument, Page, Text, Word
 from handlers.registry import Registry
-from handlers.roles import privileged_tables
+from handlers.roles import privileged_tables, require_privileged
 from handlers.vocabulary import answer_words
 from storage import audit, erasure, organisations
 from storage.organisations import APPROVED, LEFT, PENDING, REJECTED, Membership, Organisation
@@ -75,11 +78,8 @@ _FILLER = {
 }
 _EVERY = {"all", "todas", "todos"}
 _PUNCTUATION = re.compile(r"[^\w\s]")
-_FORMAT_WORDS = {"csv", "xlsx", "excel"}
-OTHER_EXPORTS: dict[str, Callable[[Context, list[str]], Awaitable[list[Reply]]]] = {}
-"""What else ``/exportar`` exports, by its first word (folded), instead of the members:
-``/exportar compromisos WT3`` is added by :mod:`handlers.pledge_commands`, which builds on this
-module (so this one does not import it back)."""
+FORMAT = Word(name="format", label="", group="export", keys=("csv", "xlsx"), optional=True)
+"""A spreadsheet's format: Excel (``xlsx``, the default) or ``csv``."""
 
 
 def stakeholder_label(code: str, *, short: bool = False) -> str:
@@ -118,6 +118,25 @@ def parse_working_tables(text: str) -> list[str]:
                 )
             chosen.add(code)
     return sorted(chosen)
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkingTables(Argument):
+    """Working Tables as members name them (:func:`parse_working_tables`) -> their sorted codes."""
+
+    name: str = "tables"
+    label: str = N_("WT1-WT4")
+    greedy: bool = True
+    default: Any = ()
+
+    def accepts(self, token: str) -> bool:
+        try:
+            return bool(parse_working_tables(token))
+        except UserError:
+            return False
+
+    def convert(self, ctx: Context, text: str) -> list[str]:
+        return parse_working_tables(text)
 
 
 def organisation_line(organisation: Organisation) -> str:
@@ -199,13 +218,10 @@ def table_choice(ctx: Context, english_command: str, tables: Sequence[str]) -> R
 # secretaries' tools ----------------------------------------------------------
 
 
-async def secretary_table(ctx: Context, english_command: str) -> str:
-    """The table a secretary's command is about: its argument, or their only table; checked every time."""
+async def secretary_table(ctx: Context, english_command: str, named: Sequence[str]) -> str:
+    """The table a secretary's command is about: the one named, or their only table; checked every time."""
     allowed = await privileged_tables(ctx)
-    if ctx.args.strip():
-        tables = parse_working_tables(ctx.args)
-    else:
-        tables = sorted(allowed) if allowed is not None else []
+    tables = list(named) or (sorted(allowed) if allowed is not None else [])
     if len(tables) != 1:
         raise UserError(which_table(ctx, english_command, sorted(allowed) if allowed else WORKING_TABLES))
     await ctx.require_secretary(tables[0])
@@ -213,12 +229,12 @@ async def secretary_table(ctx: Context, english_command: str) -> str:
 
 
 @registry.command(
-    "members", "miembros", help=N_("A table's member organisations"), args=N_("WT1-WT4"), privileged=True
-)
-async def members(ctx: Context) -> Reply:
-    number, rest = take_page(ctx.args.split())
-    ctx.args = " ".join(rest)
-    table = await secretary_table(ctx, "members")
+    "members", "miembros", WorkingTables(optional=True), Page(),
+    help=N_("A table's member organisations"), privileged=True, guard=require_privileged,
+)  # fmt: skip
+async def members(ctx: Context, tables: Sequence[str], page: int) -> Reply:
+    number = page
+    table = await secretary_table(ctx, "members", tables)
     async with ctx.db.transaction() as session:
         rows = await organisations.table_members(session, table)
         waiting = len(await organisations.pending_requests(session, [table]))
@@ -244,21 +260,16 @@ async def members(ctx: Context) -> Reply:
     return ctx.reply("\n".join(lines), buttons=buttons)
 
 
-@registry.command(
-    "export",
-    "exportar",
-    help=N_("A table's members as a spreadsheet (Excel; add csv for CSV)"),
-    args=N_("WT1-WT4 [csv]"),
-    privileged=True,
-)
-async def export(ctx: Context) -> Reply | list[Reply]:
-    words = ctx.args.split()
-    other = OTHER_EXPORTS.get(fold(words[0])) if words else None
-    if other is not None:
-        return await other(ctx, words[1:])
-    as_csv = any(fold(w) == "csv" for w in words)
-    ctx.args = " ".join(w for w in words if fold(w) not in _FORMAT_WORDS)
-    table = await secretary_table(ctx, "export")
+export = registry.command(
+    "export", "exportar", WorkingTables(optional=True, greedy=False), FORMAT,
+    help=N_("A table's members as a spreadsheet (Excel; add csv for CSV)"), privileged=True, guard=require_privileged,
+)  # fmt: skip
+
+
+@export
+async def export_members(ctx: Context, tables: Sequence[str], format: str | None) -> Reply | list[Reply]:
+    as_csv = format == "csv"
+    table = await secretary_table(ctx, "export", tables)
     async with ctx.db.transaction() as session:
         rows = await organisations.table_members(session, table)
     day = ctx.clock.now().astimezone(ZoneInfo(ctx.timezone)).date().isoformat()
@@ -324,10 +335,13 @@ async def organisation(ctx: Context) -> Reply:
     return ctx.reply(organisation_card(ctx, own), buttons=buttons)
 
 
-@registry.command("forget", "olvidar", help=N_("Erase my organisation's personal data"))
-async def forget(ctx: Context) -> Reply:
+@registry.command(
+    "forget", "olvidar", Text(name="confirmation", label=N_("yes"), optional=True),
+    help=N_("Erase my organisation's personal data"),
+)  # fmt: skip
+async def forget(ctx: Context, confirmation: str | None) -> Reply:
     own = await own_organisation(ctx)
-    if not is_yes(ctx.args):
+    if not is_yes(confirmation or ""):
         text = _(
             "This erases the contact name, e-mail and chat account stored for {name}. The organisation "
             "stays counted in the tables it belongs to, without them, and I will no longer write to you "

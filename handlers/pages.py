@@ -1,11 +1,11 @@
 """Long lists shown a page at a time, with a button for the next page.
 
-A page is asked for with a ``p2`` among a command's words (what the button sends), so
+A page is asked for with a ``p2`` among a command's words (what the button sends, read by
+:class:`handlers.arguments.Page`), so
 every listing command pages the same way and a restart loses nothing."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import TypeVar
 
@@ -15,19 +15,6 @@ from handlers.message import Button
 T = TypeVar("T")
 
 PAGE_SIZE = 25
-_PAGE = re.compile(r"^[pP]([0-9]{1,9})$")
-
-
-def take_page(words: list[str]) -> tuple[int, list[str]]:
-    """The page asked for (``p2``; the first by default) and the other words."""
-    page, rest = 1, []
-    for word in words:
-        match = _PAGE.match(word)
-        if match:
-            page = max(1, int(match.group(1)))
-        else:
-            rest.append(word)
-    return page, rest
 
 
 def page_of(items: Sequence[T], page: int, size: int = PAGE_SIZE) -> tuple[Sequence[T], int, int]:

@@ -10,6 +10,7 @@ buttons.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from handlers import spreadsheet
 from handlers.basics import command_text
@@ -18,12 +19,15 @@ from handlers.errors import UserError
 from handlers.i18n import N_, _
 from handlers.knowledge import fold, load_knowledge
 from handlers.markup import bold, esc, link
-from handlers.members import OTHER_EXPORTS, own_organisation, parse_working_tables, which_table
+from handlers.arguments import Argument, Id, Text
+from handlers.members import export, own_organisation, parse_working_tables, which_table
 from handlers.message import Attachment, Button, Reply
+from handlers.numbers import parse_number
 from handlers.pledge_export import pledges_csv, pledges_xlsx
 from handlers.pledge_report import STATUS_LABELS, standing, standing_chart, standing_text
 from handlers.pledge_rounds import REPORT_COMMAND, followup_days, start_round
 from handlers.registry import Registry
+from handlers.vocabulary import accepted_words, shown_word
 from handlers.roles import privileged_tables
 from handlers.understanding import understand
 from storage import audit, pledges
@@ -35,13 +39,6 @@ registry = Registry()
 NEW_FLOW, REPORT_FLOW = "pledge-new", "pledge-report"
 MAX_TITLE, MAX_DESCRIPTION, MAX_NOTE, MAX_URL = 200, 500, 500, 500
 SKIP = "-"
-_NEW_WORDS = {"new", "nuevo", "nueva", "add", "agregar"}
-_LIST_WORDS = {"list", "lista", "listar"}
-_WITHDRAW_WORDS = {"withdraw", "retirar", "remove", "quitar"}
-_REQUEST_WORDS = {"request", "pedir", "solicitar"}
-_REPORT_WORDS = {"report", "informe", "reporte"}
-_FOLLOWUP_WORDS = {"followups", "seguimiento", "seguimientos", "followup"}
-_EVERY = {"all", "todo", "todos", "todas"}
 _SKIP_WORDS = {SKIP, "skip", "omitir", "saltar", "no", "none", "ninguna", "ninguno"}
 _URL = re.compile(r"^https?://\S{3,490}$", re.I)
 _NUMBER = re.compile(r"\b(\d{1,2})\b")
@@ -51,32 +48,42 @@ _PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 # /pledge: new, list, withdraw -----------------------------------------------------
 
 
-@registry.command("pledge", "compromiso", help=N_("My organisation's pledges"), args=N_("[new | list | withdraw N]"))
-async def pledge(ctx: Context) -> Reply:
-    words = ctx.args.split()
-    action = fold(words[0]) if words else ""
+pledge = registry.command("pledge", "compromiso", help=N_("My organisation's pledges"))
+
+
+def word(key: str) -> str:
+    """A sub-command word of ``/pledge`` in the language being rendered."""
+    return shown_word("pledge", key)
+
+
+def _which_pledge(ctx: Context) -> str:
+    return _("Give the number of an active pledge, as in {command}.").format(
+        command=command_text(ctx, "pledge", word("list"))
+    )
+
+
+@pledge.sub("new", help=N_("record a new pledge (in a private chat)"))
+async def new(ctx: Context) -> Reply:
     own = await own_organisation(ctx)
-    if action in _NEW_WORDS:
-        if not ctx.message.private:
-            return ctx.reply(esc(_("Let's do it in a private chat: open a chat with me and send {command}.").format(
-                command=command_text(ctx, "pledge", _("new"))
-            )), private_start="pledge")
-        await ctx.save_state(State(NEW_FLOW, "title", {"organisation": own.id, "lang": ctx.lang}))
-        return ctx.reply(esc(_("A new pledge of {organisation}. What is its title? ({command} to stop)").format(
-            organisation=own.name, command=command_text(ctx, "cancel")
-        )))
-    if action in _WITHDRAW_WORDS:
-        return await withdraw(ctx, own.id, words[1:])
-    if action and action not in _LIST_WORDS:
-        raise UserError(esc(_("Send {new}, {list} or {withdraw}.").format(
-            new=command_text(ctx, "pledge", _("new")), list=command_text(ctx, "pledge", _("list")),
-            withdraw=command_text(ctx, "pledge", _("withdraw 1")),
-        )))
+    if not ctx.message.private:
+        return ctx.reply(esc(_("Let's do it in a private chat: open a chat with me and send {command}.").format(
+            command=command_text(ctx, "pledge", word("new"))
+        )), private_start="pledge")
+    await ctx.save_state(State(NEW_FLOW, "title", {"organisation": own.id, "lang": ctx.lang}))
+    return ctx.reply(esc(_("A new pledge of {organisation}. What is its title? ({command} to stop)").format(
+        organisation=own.name, command=command_text(ctx, "cancel")
+    )))
+
+
+@pledge
+@pledge.sub("list", help=N_("my organisation's pledges"))
+async def list_pledges(ctx: Context) -> Reply:
+    own = await own_organisation(ctx)
     async with ctx.db.transaction() as session:
         rows = await pledges.pledges_of(session, own.id)
     if not rows:
         return ctx.reply(esc(_("{organisation} has no pledges on record. Add one with {command}.").format(
-            organisation=own.name, command=command_text(ctx, "pledge", _("new"))
+            organisation=own.name, command=command_text(ctx, "pledge", word("new"))
         )))
     lines = [bold(_("Pledges of {organisation}").format(organisation=own.name))]
     for row in rows:
@@ -91,15 +98,14 @@ async def pledge(ctx: Context) -> Reply:
     return ctx.reply("\n".join(lines))
 
 
-async def withdraw(ctx: Context, organisation_id: int, words: list[str]) -> Reply:
-    number = int(words[0]) if words and words[0].isdigit() and len(words[0]) < 6 else None
+@pledge.sub("withdraw", Id(name="number", missing=_which_pledge), help=N_("withdraw one of my organisation's pledges"))
+async def withdraw(ctx: Context, number: int) -> Reply:
+    own = await own_organisation(ctx)
     now = ctx.clock.now()
     async with ctx.db.transaction() as session:
-        found = {row.number: row for row in await pledges.pledges_of(session, organisation_id, active_only=True)}
+        found = {row.number: row for row in await pledges.pledges_of(session, own.id, active_only=True)}
         if number not in found:
-            raise UserError(esc(_("Give the number of an active pledge, as in {command}.").format(
-                command=command_text(ctx, "pledge", _("list"))
-            )))
+            raise UserError(esc(_which_pledge(ctx)))
         await pledges.withdraw(session, found[number], now)
         await audit.record(session, ctx.user, "pledge.withdraw", f"pledge:{found[number].id}", found[number].title, at=now)
     return ctx.reply(esc(_("Done: pledge {number} is withdrawn.").format(number=number)))
@@ -144,7 +150,7 @@ async def new_pledge_step(ctx: Context, state: State) -> Reply:
         await audit.record(session, ctx.user, "pledge.new", f"pledge:{row.id}", row.title, at=now)
     await ctx.end_state()
     return ctx.reply(esc(_("Saved: pledge {number}, “{title}”. See them all with {command}.").format(
-        number=row.number, title=row.title, command=command_text(ctx, "pledge", _("list"))
+        number=row.number, title=row.title, command=command_text(ctx, "pledge", word("list"))
     )))
 
 
@@ -166,8 +172,13 @@ def objectives_in(text: str) -> list[int]:
 # /report: the round's dialogue ----------------------------------------------------
 
 
-@registry.command(REPORT_COMMAND["en"], REPORT_COMMAND["es"], help=N_("Report on my organisation's pledges"))
-async def report(ctx: Context) -> Reply:
+@registry.command(
+    REPORT_COMMAND["en"], REPORT_COMMAND["es"],
+    Id(name="number", optional=True, missing=_which_pledge), Text(name="status", label=N_("status"), optional=True),
+    help=N_("Report on my organisation's pledges"),
+)  # fmt: skip
+async def report(ctx: Context, number: int | None, status: str | None) -> Reply:
+    """``/informar``: the round's questions, pledge by pledge; ``/informar 2 avanza``: that one first, answered."""
     own = await own_organisation(ctx)
     now = ctx.clock.now()
     async with ctx.db.transaction() as session:
@@ -178,21 +189,18 @@ async def report(ctx: Context) -> Reply:
         raise UserError(esc(_("No reporting round is open now; I will write to you when the next one opens.")))
     if not active:
         raise UserError(esc(_("{organisation} has no active pledges. Add one with {command}.").format(
-            organisation=own.name, command=command_text(ctx, "pledge", _("new"))
+            organisation=own.name, command=command_text(ctx, "pledge", word("new"))
         )))
-    words = ctx.args.split()
     by_number = {row.number: row.id for row in active}
     queue = [row.id for row in waiting] or [row.id for row in active]
-    if words and not (words[0].isdigit() and int(words[0]) in by_number):
-        raise UserError(esc(_("Give the number of an active pledge, as in {command}.").format(
-            command=command_text(ctx, "pledge", _("list"))
-        )))
-    if words:
-        chosen = by_number[int(words[0])]
+    if number is not None and number not in by_number:
+        raise UserError(esc(_which_pledge(ctx)))
+    if number is not None:
+        chosen = by_number[number]
         queue = [chosen, *(pledge_id for pledge_id in queue if pledge_id != chosen)]
     state = State(REPORT_FLOW, "status", {"round": found.id, "queue": queue, "lang": ctx.lang})
-    if len(words) > 1:
-        return await report_step(ctx, state, " ".join(words[1:]))
+    if status is not None:
+        return await report_step(ctx, state, status)
     await ctx.save_state(state)
     return await _ask_status(ctx, state)
 
@@ -255,8 +263,9 @@ async def _ask_status(ctx: Context, state: State) -> Reply:
 def parse_status(text: str) -> str | None:
     """A status typed or pressed: its key, its label in either language, or its position (1-5)."""
     typed = fold(text.replace("_", " "))
-    if typed.isdigit() and 1 <= int(typed) <= len(STATUSES):
-        return STATUSES[int(typed) - 1]
+    position = parse_number(typed, 1, len(STATUSES))
+    if position is not None:
+        return STATUSES[position - 1]
     for status in STATUSES:
         if typed in {fold(status.replace("_", " ")), fold(_(STATUS_LABELS[status])), fold(STATUS_LABELS[status])}:
             return status
@@ -266,30 +275,36 @@ def parse_status(text: str) -> str | None:
 # /pledges request | report | followups (secretaries, admins) -------------------------------
 
 
-def subcommand(action: str) -> str | None:
-    """Which secretaries' subcommand of ``/compromisos`` a folded word names."""
-    for name, words in (("request", _REQUEST_WORDS), ("report", _REPORT_WORDS), ("followups", _FOLLOWUP_WORDS)):
-        if action in words:
-            return name
-    return None
+ALL = "all"
 
 
-async def run_subcommand(ctx: Context, name: str, words: list[str]) -> Reply | list[Reply]:
-    if name == "followups":
-        return await set_followups(ctx, words)
-    tables = await chosen_tables(ctx, words[:1])
-    if name == "request":
-        return await request_round(ctx, tables)
-    return await standing_replies(ctx, tables, words[1:2])
+@dataclass(frozen=True, kw_only=True)
+class Scope(Argument):
+    """Whose pledges: a Working Table (``WT3``, ``3``) or ``all`` (administrators) -> its code or "all"."""
+
+    name: str = "scope"
+    label: str = N_("table or all")
+
+    def accepts(self, token: str) -> bool:
+        if accepted_words("pledges").get(fold(token)) == ALL:
+            return True
+        try:
+            return bool(parse_working_tables(token))
+        except UserError:
+            return False
+
+    def convert(self, ctx: Context, text: str) -> str | tuple[str, ...]:
+        return ALL if accepted_words("pledges").get(fold(text)) == ALL else tuple(parse_working_tables(text))
 
 
-async def chosen_tables(ctx: Context, words: list[str]) -> list[str] | None:
-    """The table named (a secretary's, checked) or ``all`` (admins): None means every table."""
+async def chosen_tables(ctx: Context, scope: str | tuple[str, ...] | None) -> list[str] | None:
+    """The table named (a secretary's, checked) or ``all`` (admins): None means every table; without
+    one, the secretary's only table."""
     allowed = await privileged_tables(ctx)
-    if words and fold(words[0]) in _EVERY:
+    if scope == ALL:
         await ctx.require_admin()
         return None
-    tables = parse_working_tables(words[0]) if words else sorted(allowed or [])
+    tables = list(scope) if scope else sorted(allowed or [])
     if len(tables) != 1:
         raise UserError(which_table(ctx, "pledges", sorted(allowed) if allowed else ["WT1"]))
     await ctx.require_secretary(tables[0])
@@ -313,8 +328,7 @@ async def request_round(ctx: Context, tables: list[str] | None) -> Reply:
     )))
 
 
-async def standing_replies(ctx: Context, tables: list[str] | None, words: list[str]) -> list[Reply]:
-    period = words[0] if words else None
+async def standing_replies(ctx: Context, tables: list[str] | None, period: str | None) -> list[Reply]:
     if period is not None and not _PERIOD.match(period):
         raise UserError(esc(_("Give the round as year and month, e.g. 2027-04.")))
     async with ctx.db.transaction() as session:
@@ -326,26 +340,28 @@ async def standing_replies(ctx: Context, tables: list[str] | None, words: list[s
     return [ctx.reply(standing_text(figures)), ctx.image(chart)]
 
 
-async def set_followups(ctx: Context, words: list[str]) -> Reply:
+def followups_help(ctx: Context) -> str:
+    return _("Give the days after a round opens, from 1 to 27, e.g. {command}.").format(
+        command=command_text(ctx, "pledges", f"{shown_word('pledges', 'followups')} 7 14")
+    )
+
+
+async def set_followups(ctx: Context, days: list[int]) -> Reply:
     await ctx.require_admin()
-    days = [int(word) for word in words if word.isdigit() and 1 <= int(word) <= 27]
-    if not words or len(days) != len(words):
-        raise UserError(esc(_("Give the days after a round opens, from 1 to 27, e.g. {command}.").format(
-            command=command_text(ctx, "pledges", _("followups 7 14"))
-        )))
     now = ctx.clock.now()
     async with ctx.db.transaction() as session:
         await put_setting(session, "pledges.followups", ",".join(map(str, sorted(set(days)))))
-        await audit.record(session, ctx.user, "pledges.followups", "pledges", " ".join(words), at=now)
+        await audit.record(session, ctx.user, "pledges.followups", "pledges", " ".join(map(str, days)), at=now)
         stored = await followup_days(session)
     return ctx.reply(esc(_("Done: follow-ups go {days} days after a round opens, to those who have not reported.").format(
         days=", ".join(map(str, stored))
     )))
 
 
-async def export_pledges(ctx: Context, words: list[str]) -> list[Reply]:
+@export.sub("pledges", Scope(optional=True), help=N_("a table's pledges and their reports (Excel and CSV)"))
+async def export_pledges(ctx: Context, scope: str | tuple[str, ...] | None) -> list[Reply]:
     """``/exportar compromisos WT3``: the pledges and their reports, as XLSX and CSV."""
-    tables = await chosen_tables(ctx, words[:1])
+    tables = await chosen_tables(ctx, scope)
     async with ctx.db.transaction() as session:
         rows = await pledges.table_pledges(session, tables)
         reports = await pledges.reports_of(session, [row.id for _organisation, row in rows])
@@ -359,6 +375,3 @@ async def export_pledges(ctx: Context, words: list[str]) -> list[Reply]:
             f"{name}.csv", pledges_csv(rows, reports, ctx.timezone), spreadsheet.CSV_TYPE
         )),
     ]
-
-
-OTHER_EXPORTS.update(dict.fromkeys(("pledges", "compromisos", "pledge", "compromiso"), export_pledges))

@@ -145,7 +145,7 @@ async def import_file(session: AsyncSession, document: Attachment, by: str, at: 
     return outcome_text(await import_rows(session, rows, by, at))
 
 
-@registry.intent("document")
+@registry.document
 async def document(ctx: Context) -> Reply:
     """A file sent to the bot: administrators import pledges from it, in a private chat."""
     attachment = ctx.message.attachment

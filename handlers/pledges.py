@@ -5,7 +5,6 @@ they say. The next one is always planned in the outbox; sending one plans the fo
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
@@ -15,14 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import pledge_commands
 from handlers.basics import command_text, months
 from handlers.context import Context
-from handlers.dates import format_when, instant_of, parse_time
-from handlers.errors import UserError
+from handlers.dates import format_when, instant_of
 from handlers.i18n import N_, _
-from handlers.knowledge import fold, load_knowledge
+from handlers.knowledge import load_knowledge
 from handlers.markup import bold, esc, link
 from handlers.message import Reply
-from handlers.numbers import parse_number
+from handlers.arguments import Number, Numbers, Text, Time, Url
+from handlers.pledge_commands import Scope
 from handlers.registry import Registry
+from handlers.vocabulary import shown_word
 from storage import audit, deliveries
 from storage.pledges import current_round
 from storage.settings import get_setting, put_setting
@@ -36,9 +36,6 @@ DEFAULT_LINK = "https://migrationnetwork.un.org/country-regional-network/latin-a
 LAST_DAY = 28
 """The reminder's day must exist in every month."""
 
-_DAY_WORDS = {"day", "dia", "fecha", "date"}
-_LINK_WORDS = {"link", "enlace", "url"}
-_URL = re.compile(r"^https?://\S{3,490}$", re.I)
 
 
 @dataclass(frozen=True)
@@ -103,30 +100,20 @@ def pledge_text(year: int, month: int, url: str) -> str:
     return "\n".join(lines)
 
 
-@registry.command(
-    "pledges", "compromisos",
-    help=N_("Quarterly pledge reporting: when and how"),
-    args=N_("[day 15 10:00 | link URL | request WT3|all | report WT3|all [2027-04] | followups 7 14]"),
-)
-async def pledges(ctx: Context) -> Reply | list[Reply]:
-    words = ctx.args.split()
-    action = fold(words[0]) if words else ""
-    if action in _DAY_WORDS:
-        await ctx.require_admin()
-        return await set_day(ctx, words[1:])
-    if action in _LINK_WORDS:
-        await ctx.require_admin()
-        return await set_link(ctx, words[1:])
-    secretaries = pledge_commands.subcommand(action)
-    if secretaries is not None:
-        return await pledge_commands.run_subcommand(ctx, secretaries, words[1:])
-    if words:
-        raise UserError(esc(_("Send {command} alone, or (administrators) {example}.").format(
-            command=command_text(ctx, "pledges"), example=command_text(ctx, "pledges", _("day 15 10:00"))
-        )))
-    return await overview(ctx)
+def _day_example(ctx: Context) -> str:
+    return command_text(ctx, "pledges", f"{shown_word('pledges', 'day')} 15 10:00")
 
 
+def _which_day(ctx: Context) -> str:
+    return _("Give a day from 1 to {last} and optionally an hour, e.g. {command}").format(
+        last=LAST_DAY, command=_day_example(ctx)
+    )
+
+
+pledges = registry.command("pledges", "compromisos", help=N_("Quarterly pledge reporting: when and how"))
+
+
+@pledges
 async def overview(ctx: Context) -> Reply:
     now = ctx.clock.now()
     async with ctx.db.transaction() as session:
@@ -144,20 +131,19 @@ async def overview(ctx: Context) -> Reply:
             period=open_round.period, command=command_text(ctx, "report")
         )))
     if ctx.is_admin():
-        lines += ["", esc(_("Change the day and hour: {command}").format(command=command_text(ctx, "pledges", _("day 15 10:00"))))]
+        lines += ["", esc(_("Change the day and hour: {command}").format(command=_day_example(ctx)))]
     return ctx.reply("\n".join(lines))
 
 
-async def set_day(ctx: Context, words: list[str]) -> Reply:
-    day = parse_number(words[0], 1, LAST_DAY) if words else None
-    if day is None:
-        raise UserError(esc(_("Give a day from 1 to {last} and optionally an hour, e.g. {command}").format(
-            last=LAST_DAY, command=command_text(ctx, "pledges", _("day 15 10:00"))
-        )))
+@pledges.sub(
+    "day", Number(name="day", low=1, high=LAST_DAY, missing=_which_day), Time(optional=True),
+    help=N_("the day and hour of the quarterly pledge reminders (administrators)"), guard=Context.require_admin,
+)  # fmt: skip
+async def set_day(ctx: Context, day: int, at: time | None) -> Reply:
     now = ctx.clock.now()
     zone = ctx.config.default_timezone
     async with ctx.db.transaction() as session:
-        at = parse_time(words[1]) if len(words) > 1 else (await pledge_schedule(session)).at
+        at = at or (await pledge_schedule(session)).at
         await put_setting(session, DAY_KEY, str(day))
         await put_setting(session, TIME_KEY, at.strftime("%H:%M"))
         await plan_next_pledge(session, now, zone)
@@ -169,11 +155,36 @@ async def set_day(ctx: Context, words: list[str]) -> Reply:
     )))
 
 
-async def set_link(ctx: Context, words: list[str]) -> Reply:
-    if len(words) != 1 or not _URL.match(words[0]):
-        raise UserError(esc(_("Give one link starting with https://")))
+@pledges.sub(
+    "link", Url(missing=N_("Give one link starting with https://")),
+    help=N_("where members report their pledges (administrators)"), guard=Context.require_admin,
+)  # fmt: skip
+async def set_link(ctx: Context, url: str) -> Reply:
     now = ctx.clock.now()
     async with ctx.db.transaction() as session:
-        await put_setting(session, LINK_KEY, words[0])
-        await audit.record(session, ctx.user, "pledges.link", "pledges", words[0], at=now)
-    return ctx.reply(esc(_("Done: pledge reminders will point to {url}.").format(url=words[0])))
+        await put_setting(session, LINK_KEY, url)
+        await audit.record(session, ctx.user, "pledges.link", "pledges", url, at=now)
+    return ctx.reply(esc(_("Done: pledge reminders will point to {url}.").format(url=url)))
+
+
+@pledges.sub("request", Scope(optional=True), help=N_("open a reporting round and ask the organisations"))
+async def request(ctx: Context, scope: str | tuple[str, ...] | None) -> Reply:
+    return await pledge_commands.request_round(ctx, await pledge_commands.chosen_tables(ctx, scope))
+
+
+@pledges.sub(
+    "report", Scope(optional=True), Text(name="period", label="2027-04", optional=True),
+    help=N_("where a reporting round stands, with a chart"),
+)  # fmt: skip
+async def report(ctx: Context, scope: str | tuple[str, ...] | None, period: str | None) -> list[Reply]:
+    tables = await pledge_commands.chosen_tables(ctx, scope)
+    return await pledge_commands.standing_replies(ctx, tables, period)
+
+
+@pledges.sub(
+    "followups", Numbers(name="days", low=1, high=27, missing=pledge_commands.followups_help),
+    help=N_("the days after a round opens when those who have not reported are reminded (administrators)"),
+    guard=Context.require_admin,
+)  # fmt: skip
+async def followups(ctx: Context, days: list[int]) -> Reply:
+    return await pledge_commands.set_followups(ctx, days)

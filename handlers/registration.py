@@ -37,9 +37,10 @@ from handlers.members import (
     words,
 )
 from handlers.message import Button, Reply
+from handlers.arguments import Word
 from handlers.registry import Registry
 from handlers.roles import describe_user
-from handlers.vocabulary import accepted_words, answer_words, shown_word
+from handlers.vocabulary import answer_words, shown_word
 from storage import audit, organisations, roles
 from storage.organisations import APPROVED, PENDING, DuplicateOrganisation, Organisation
 
@@ -50,17 +51,6 @@ STEPS: tuple[str, ...] = ("name", "country", "type", "tables", "contact", "email
 MAX_NAME, MAX_CONTACT, MAX_EMAIL = 200, 120, 254
 MISSES_BEFORE_HELP = 2
 
-_STEP_BY_WORD = accepted_words("registration") | {
-    "organisation": "name",
-    "organization": "name",
-    "organizacion": "name",
-    "table": "tables",
-    "mesa": "tables",
-    "mail": "email",
-    "e-mail": "email",
-    "person": "contact",
-    "persona": "contact",
-}
 _BUTTON_BYTES = 64
 """What a button may send (Telegram's limit for callback data)."""
 _TOGGLE = re.compile(r"^\+\s*(\S+)$")
@@ -82,8 +72,9 @@ Answer = Callable[[Context, dict[str, Any], str], Awaitable[Next]]
 
 
 @registry.command(
-    "register", "registro", help=N_("Register your organisation in the Working Tables"), intent="register"
-)
+    "register", "registro",
+    help=N_("Register your organisation in the Working Tables"), intent="register", answers=("register",),
+)  # fmt: skip
 async def register(ctx: Context) -> Reply:
     if not ctx.message.private:
         return ctx.reply(
@@ -133,20 +124,18 @@ def _already_registered(ctx: Context, own: Organisation) -> str:
     return text + " " + _("To join another table send {join}.").format(join=command_text(ctx, "join", other))
 
 
-@registry.intent("register")
-async def register_intent(ctx: Context) -> Reply:
-    return await register(ctx)
-
-
-@registry.command("back", "atras", help=N_("Go back to the previous question"), args=N_("[question]"))
-async def back(ctx: Context) -> Reply:
+@registry.command(
+    "back", "atras", Word(name="question", label="", group="registration", keys=STEPS[:-1], optional=True),
+    help=N_("Go back to the previous question"),
+)  # fmt: skip
+async def back(ctx: Context, question: str | None) -> Reply:
     state = await ctx.state()
     if state is None or state.flow != FLOW:
         return ctx.reply(esc(_("There is nothing to go back to.")))
     data, current = state.data, STEPS.index(state.step)
-    if ctx.args.strip():
+    if question is not None:
         answered = STEPS[:-1] if state.step == "summary" else STEPS[:current]
-        target = _STEP_BY_WORD.get(fold(ctx.args.split()[0]))
+        target = question
         if target not in answered:
             words = ", ".join(shown_word("registration", s) for s in answered)
             raise UserError(esc(_("Go back to which question? {steps}").format(steps=words or "—")))

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,10 +14,12 @@ from handlers.context import Context
 from handlers.errors import UserError
 from handlers.i18n import N_, _, use_locale
 from handlers.inputs import normalise_matrix_id
-from handlers.knowledge import TABLE_CODES, fold, load_knowledge, parse_table_code
+from handlers.arguments import Argument, TableRef
+from handlers.knowledge import TABLE_CODES, load_knowledge
 from handlers.markup import bold, esc
 from handlers.message import Reply
 from handlers.registry import Registry
+from handlers.vocabulary import shown_word
 from storage import audit, chats, roles
 
 registry = Registry()
@@ -25,14 +28,37 @@ MAX_USER_ID = 255
 """Matrix user ids are at most 255 bytes (the spec); no platform id is longer."""
 _USER_KEY = re.compile(r"^(?:(telegram):([0-9]{1,20})|(matrix):(@[^:\s]+:\S+)|(console):(\S{1,64}))$")
 _MATRIX_ID = re.compile(r"^@[^:\s]+:\S+$")
-_ACTION_WORDS = {
-    "add": ("add", "agregar", "anadir", "asignar", "assign"),
-    "remove": ("remove", "quitar", "eliminar", "borrar", "delete"),
-    "list": ("list", "lista", "listar", "ver", "show"),
-}
 USERNAME_FRESH = timedelta(days=30)
 """A @username not confirmed by its owner's messages for longer names nobody for sure."""
-_ACTIONS = {word: action for action, words in _ACTION_WORDS.items() for word in words}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Person(Argument):
+    """A person as administrators write one: ``telegram:12345``, ``matrix:@ana:example.org``,
+    ``@ana:example.org`` or an ``@username`` (who it is, is looked up by :func:`resolve_user`)."""
+
+    name: str = "person"
+    label: str = N_("person")
+    anywhere: bool = True
+
+    def accepts(self, token: str) -> bool:
+        return ":" in token or token.startswith("@")
+
+
+def _examples(ctx: Context) -> str:
+    return _(
+        "Examples: {add}, {remove}, {list}. A person is written as in BOT_ADMINS "
+        "(telegram:12345, matrix:@ana:example.org) or as an @username I have seen."
+    ).format(
+        add=command_text(ctx, "secretary", shown_word("secretary", "add") + " WT2 telegram:12345"),
+        remove=command_text(ctx, "secretary", shown_word("secretary", "remove") + " WT2 @ana"),
+        list=command_text(ctx, "secretary", shown_word("secretary", "list")),
+    )
+
+
+async def require_privileged(ctx: Context) -> None:
+    """Admins and secretaries (of any table) go on; anyone else is refused before anything is read."""
+    await privileged_tables(ctx)
 
 
 # people ----------------------------------------------------------------------
@@ -97,60 +123,27 @@ async def my_id(ctx: Context) -> Reply:
         "Your id is {id}. That is how an administrator names you in BOT_ADMINS or when appointing "
         "you secretary of a table ({command})."
     )
-    example = command_text(ctx, "secretary", f"{_('add')} WT2 {ctx.user}")
+    example = command_text(ctx, "secretary", f"{shown_word('secretary', 'add')} WT2 {ctx.user}")
     return ctx.reply(esc(text).format(id=f"<code>{esc(ctx.user)}</code>", command=esc(example)))
 
 
-@registry.command(
-    "secretary",
-    "secretaria",
+secretary = registry.command(
+    "secretary", "secretaria",
     help=N_("Appoint or remove a table's secretary; list them"),
-    args=N_("add|remove WT2 telegram:12345 or @user | list"),
     privileged=True,
-)
-async def secretary(ctx: Context) -> Reply | list[Reply]:
-    await ctx.require_admin()
-    words = ctx.args.split()
-    action = _ACTIONS.get(fold(words[0])) if words else None
-    if action is None:
-        raise UserError(_usage(ctx))
-    if action == "list":
-        return await _list(ctx, words[1:])
-    table, user_key = await _table_and_user(ctx, words[1:])
-    return await _change(ctx, action, table, user_key)
+    guard=Context.require_admin,
+    note=_examples,
+)  # fmt: skip
 
 
-def _usage(ctx: Context) -> str:
-    return esc(
-        _(
-            "Examples: {add}, {remove}, {list}. A person is written as in BOT_ADMINS "
-            "(telegram:12345, matrix:@ana:example.org) or as an @username I have seen."
-        ).format(
-            add=command_text(ctx, "secretary", _("add") + " WT2 telegram:12345"),
-            remove=command_text(ctx, "secretary", _("remove") + " WT2 @ana"),
-            list=command_text(ctx, "secretary", _("list")),
-        )
-    )
+@secretary.sub("add", TableRef(greedy=False), Person(missing=_examples), help=N_("appoint a secretary of a table"))
+async def appoint(ctx: Context, table: str, person: str) -> list[Reply]:
+    return await _change(ctx, "add", table, await resolve_user(ctx, person))
 
 
-async def _table_and_user(ctx: Context, words: list[str]) -> tuple[str, str]:
-    table = user = None
-    for word in words:
-        if ":" in word or word.startswith("@"):
-            user = word
-        else:
-            table = parse_table_code(word) or table
-            if table is None:
-                raise UserError(
-                    esc(
-                        _("I don't know the table “{table}”. The tables are {tables}.").format(
-                            table=word[:40], tables=", ".join(TABLE_CODES)
-                        )
-                    )
-                )
-    if table is None or user is None:
-        raise UserError(_usage(ctx))
-    return table, await resolve_user(ctx, user)
+@secretary.sub("remove", TableRef(greedy=False), Person(missing=_examples), help=N_("remove a secretary of a table"))
+async def remove(ctx: Context, table: str, person: str) -> list[Reply]:
+    return await _change(ctx, "remove", table, await resolve_user(ctx, person))
 
 
 async def resolve_user(ctx: Context, written: str) -> str:
@@ -294,19 +287,11 @@ async def _name_and_key(session: AsyncSession, user_key: str) -> str:
     return user_key if name == user_key else f"{name} · {user_key}"
 
 
-async def _list(ctx: Context, words: list[str]) -> Reply:
-    wanted = [parse_table_code(w) for w in words]
-    if None in wanted:
-        raise UserError(
-            esc(
-                _("I don't know the table “{table}”. The tables are {tables}.").format(
-                    table=words[wanted.index(None)][:40], tables=", ".join(TABLE_CODES)
-                )
-            )
-        )
+@secretary.sub("list", TableRef(optional=True), help=N_("the secretaries of every table, or of one"))
+async def secretaries(ctx: Context, table: str | None) -> Reply:
     lines = [bold(_("Secretaries of the tables")), ""]
     async with ctx.db.transaction() as session:
-        for table in [t for t in wanted if t] or TABLE_CODES:
+        for table in [table] if table else TABLE_CODES:
             people = [
                 await _name_and_key(session, k) for k in sorted(await roles.secretaries(session, table))
             ]

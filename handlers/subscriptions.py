@@ -13,7 +13,7 @@ from handlers.errors import UserError
 from handlers.i18n import N_, _
 from handlers.knowledge import TABLE_CODES, load_knowledge
 from handlers.markup import bold, esc
-from handlers.meetings import read_table
+from handlers.arguments import TableRef, Text
 from handlers.message import Button, Reply
 from handlers.registry import Registry
 from handlers.zones import match_zone, place_of, several_zones, unknown_zone
@@ -22,14 +22,10 @@ from storage import audit, subscriptions
 registry = Registry()
 
 
-async def _table_for_change(ctx: Context) -> str | None:
-    """The table named in the arguments, checked against the sender's role in a group."""
-    if not ctx.args.strip():
-        return None
-    table = read_table(ctx.args.strip())
-    if not ctx.message.private:
+async def _may_change(ctx: Context, table: str | None) -> None:
+    """In a group, only the table's secretary (or an admin) changes what the chat receives."""
+    if table is not None and not ctx.message.private:
         await ctx.require_secretary(table)
-    return table
 
 
 async def _chat_tables(ctx: Context) -> list[str]:
@@ -48,12 +44,10 @@ def _subscriptions_text(tables: list[str]) -> str:
 
 
 @registry.command(
-    "subscribe", "suscribir",
-    help=N_("Receive a table's meeting reminders in this chat"),
-    args=N_("WT1-WT4, LT or TT"),
+    "subscribe", "suscribir", TableRef(optional=True), help=N_("Receive a table's meeting reminders in this chat")
 )
-async def subscribe(ctx: Context) -> Reply:
-    table = await _table_for_change(ctx)
+async def subscribe(ctx: Context, table: str | None) -> Reply:
+    await _may_change(ctx, table)
     chat = ctx.message.chat
     if table is None:
         current = await _chat_tables(ctx)
@@ -81,12 +75,10 @@ async def subscribe(ctx: Context) -> Reply:
 
 
 @registry.command(
-    "unsubscribe", "desuscribir",
-    help=N_("Stop a table's meeting reminders in this chat"),
-    args=N_("WT1-WT4, LT or TT"),
+    "unsubscribe", "desuscribir", TableRef(optional=True), help=N_("Stop a table's meeting reminders in this chat")
 )
-async def unsubscribe(ctx: Context) -> Reply:
-    table = await _table_for_change(ctx)
+async def unsubscribe(ctx: Context, table: str | None) -> Reply:
+    await _may_change(ctx, table)
     chat = ctx.message.chat
     if table is None:
         current = await _chat_tables(ctx)
@@ -103,26 +95,28 @@ async def unsubscribe(ctx: Context) -> Reply:
 
 
 @registry.command(
-    "timezone", "zona", help=N_("Set the chat's time zone"), args=N_("city, country or zone")
-)
-async def timezone(ctx: Context) -> Reply:
+    "timezone", "zona", Text(name="place", label=N_("city, country or zone"), optional=True),
+    help=N_("Set the chat's time zone"),
+)  # fmt: skip
+async def timezone(ctx: Context, place: str | None) -> Reply:
+    """A place or zone name: several zones found are offered as buttons, not refused."""
     now = ctx.clock.now()
-    if not ctx.args.strip():
+    if place is None:
         text = _("This chat's time zone is {zone} ({name}); it is {time} here now.").format(
             zone=ctx.timezone, name=zone_name(ctx.timezone), time=format_clock(now, ctx.timezone)
         )
         example = _("To change it: {command}").format(command=command_text(ctx, "timezone", "America/Santiago"))
         return ctx.reply(esc(text) + "\n" + esc(example))
     await ctx.require_group_settings()
-    found = match_zone(ctx.args)
+    found = match_zone(place)
     if found.choices:
         buttons = tuple(
             tuple(Button(place_of(z, ctx.lang), command_text(ctx, "timezone", z)) for z in found.choices[i : i + 2])
             for i in range(0, len(found.choices), 2)
         )
-        return ctx.reply(esc(several_zones(ctx.args, found.choices)), buttons=buttons)
+        return ctx.reply(esc(several_zones(place, found.choices)), buttons=buttons)
     if found.zone is None:
-        raise UserError(esc(unknown_zone(ctx.args)))
+        raise UserError(esc(unknown_zone(place)))
     zone = found.zone
     await ctx.set_timezone(zone)
     text = _("Done: times in this chat are now shown in {zone} ({name}). It is {when}.").format(

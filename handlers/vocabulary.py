@@ -35,8 +35,12 @@ def shown_word(group: str, key: str, lang: str | None = None) -> str:
 
 
 def accepted_words(group: str) -> dict[str, str]:
-    """Every language's word of a group -> its English key (what a member may type)."""
-    return {word: key for key, words in _data()["words"][group].items() for word in words.values()}
+    """Every language's word of a group, and its synonyms -> its English key (what a member may type)."""
+    synonyms = _data().get("synonyms", {}).get(group, {})
+    return {
+        **{word: key for key, words in synonyms.items() for word in words},
+        **{word: key for key, words in _data()["words"].get(group, {}).items() for word in words.values()},
+    }
 
 
 @cache
