@@ -56,8 +56,10 @@ test: install-test
 ## messages per database)
 CHECK_WORKERS ?= auto
 CHECK_FUZZ_EXAMPLES ?= 200
+## bytecode is kept between runs (__pycache__, git-ignored) even where PYTHONDONTWRITEBYTECODE is set:
+## compiling and rewriting the tests' asserts again costs each worker seconds of every run
 check: install-test
-	FUZZ_EXAMPLES=$(CHECK_FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -m "not slow" -n $(CHECK_WORKERS)
+	PYTHONDONTWRITEBYTECODE= FUZZ_EXAMPLES=$(CHECK_FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -m "not slow" -n $(CHECK_WORKERS)
 
 ## the property-based test of the core at full size: FUZZ_EXAMPLES messages on each database (25,000 in all)
 FUZZ_EXAMPLES ?= 12500
