@@ -96,10 +96,19 @@ async def _run(settings: Settings) -> None:
     try:
         await App(settings).run()
     except asyncio.CancelledError:
+        await _let_cleanups_finish()
         logging.getLogger(__name__).info("stopped")
     except AlreadyRunning as error:
         print(f"gcmbot: {error}", file=sys.stderr)
         raise SystemExit(1) from None
+
+
+async def _let_cleanups_finish(timeout: float = 5.0) -> None:
+    """Wait (bounded) for tasks still finishing after a stop, such as a database connection
+    being handed back: the end of ``asyncio.run`` would cancel them half-way."""
+    others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    if others:
+        await asyncio.wait(others, timeout=timeout)
 
 
 def _has_console() -> bool:
