@@ -68,12 +68,15 @@ class ChatDirectory:
         return info.language if info else None
 
     def forget_cached(self, message: Message) -> None:
-        """Drop what is cached of a person whose data were just erased, and of their private chat."""
+        """Drop what is cached of a person whose data were just erased, and of their private chat
+        (here and in the database's read cache)."""
         sender = message.sender
         if message.private:
             self._chats.pop((message.chat.platform, message.chat.chat_id or ""), None)
+            self.db.reads.forget(message.chat.chat_id)
         for seen in [s for s in self._seen if (s[0], s[1]) == (sender.platform, sender.id)]:
             del self._seen[seen]
+        self.db.reads.forget(sender.key)
 
     async def chat_info(self, address: Address) -> ChatInfo:
         """The stored settings of a chat the bot sends to (for rendering in its language and zone)."""

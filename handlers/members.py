@@ -360,5 +360,4 @@ async def forget(ctx: Context, confirmation: str | None) -> Reply:
         await audit.record(session, audit.ERASED_ACTOR, "erase", organisation_row.name, at=now)
     await ctx.end_state()
     ctx.chats.forget_cached(ctx.message)
-    ctx.db.reads.forget(ctx.user, ctx.message.chat.chat_id if ctx.message.private else ctx.user)
     return ctx.reply(esc(_("Done: the personal data of {name} were erased.").format(name=own.name)))
