@@ -48,7 +48,7 @@ async def test_flood_wait_is_honoured_then_delivered(telegram: Telegram) -> None
 async def test_server_errors_are_retried_by_the_sender_then_given_up(telegram: Telegram) -> None:
     await telegram.say(private_chat(ANA), ANA, "/start")
     telegram.app.sender.reply_retry = RetryPolicy(
-        first=timedelta(milliseconds=10), cap=timedelta(milliseconds=40), patience=timedelta(milliseconds=300)
+        first=timedelta(milliseconds=10), cap=timedelta(milliseconds=40), patience=timedelta(seconds=1)
     )
     telegram.bot.fail(500, method="sendMessage", count=2)
     delivered = await telegram.app.deliver(Reply("uno", to=to(ANA)))
